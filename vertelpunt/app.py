@@ -1,0 +1,193 @@
+"""The web app: `create_app(settings)` with the whole URL surface on one screen."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from . import account_pages, admin, api, auth, demo, pages, story_pages
+from . import taxonomy as taxonomy_store
+from .auth import ADMIN, LOGGED_IN, PUBLIC, READERS, TELLER
+from .db import Database, migrate
+from .routing import page
+from .security import SecurityHeadersMiddleware
+from .settings import Settings
+from .tagging import TaggingService
+from .worker import Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    # Each route names the roles that may use it (vertelpunt/auth.py); a route without a
+    # rule cannot be added, and tests/test_access.py requests every route as every role.
+    routes = [
+        # Public pages, logging in and out
+        page("/", pages.home, "home", PUBLIC),
+        page("/toegankelijkheid", pages.accessibility, "accessibility", PUBLIC),
+        page("/inloggen", account_pages.login, "login", PUBLIC, ["GET", "POST"]),
+        page("/uitloggen", account_pages.logout, "logout", PUBLIC, ["POST"]),
+        page("/wachtwoord-vergeten", account_pages.forgot_password, "forgot_password", PUBLIC,
+             ["GET", "POST"]),
+        page("/wachtwoord-herstellen/{token}", account_pages.accept_link, "reset_password",
+             PUBLIC, ["GET", "POST"]),
+        page("/uitnodiging/{token}", account_pages.accept_link, "accept_invite", PUBLIC,
+             ["GET", "POST"]),
+        # One's own account
+        page("/account", account_pages.account, "account", LOGGED_IN),
+        page("/account/wachtwoord", account_pages.change_password, "change_password", LOGGED_IN,
+             ["POST"]),
+        page("/account/tokens", account_pages.create_token, "create_token", LOGGED_IN, ["POST"]),
+        page("/account/tokens/{id:int}/intrekken", account_pages.revoke_token, "revoke_token",
+             LOGGED_IN, ["POST"]),
+        # Telling a story: form -> preview of the masked text -> confirm -> thanks
+        page("/vertel", story_pages.story_form, "story_form", TELLER, ["GET", "POST"]),
+        page("/vertel/{id:int}/controle", story_pages.story_preview, "story_preview", TELLER,
+             ["GET", "POST"]),
+        page("/vertel/{id:int}/bedankt", story_pages.story_thanks, "story_thanks", TELLER),
+        page("/mijn-verhalen", story_pages.my_stories, "my_stories", TELLER),
+        page("/intrekken", story_pages.withdraw, "withdraw", PUBLIC, ["GET", "POST"]),
+        # Reading de-identified stories
+        page("/verhalen", story_pages.story_list, "story_list", READERS),
+        page("/verhalen/{id:int}", story_pages.story_detail, "story_detail", READERS),
+        # Administration
+        page("/beheer", admin.overview, "admin", ADMIN),
+        page("/beheer/uitnodigingen", admin.invite, "admin_invite", ADMIN, ["POST"]),
+        page("/beheer/gebruikers/{id:int}", admin.update_user, "admin_update_user", ADMIN,
+             ["POST"]),
+        page("/beheer/teams", admin.add_team, "admin_add_team", ADMIN, ["POST"]),
+        page("/beheer/instellingen", admin.update_settings, "admin_settings", ADMIN, ["POST"]),
+        page("/beheer/logboek", admin.event_log, "admin_events", ADMIN),
+        # JSON API
+        Mount("/api/v1", routes=api.routes, name="api"),
+        # Static assets, served by the app itself (no CDN)
+        Mount("/static", StaticFiles(directory=ROOT / "vertelpunt" / "static"), name="static"),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate(settings.db_path)
+        db = Database(settings.db_path, settings.readers, settings.query_time_limit_ms)
+        await db.open()
+        await taxonomy_store.ensure_default_taxonomy(db)
+        app.state.db = db
+        app.state.tagging = TaggingService(settings.data_dir / "models")
+        app.state.worker = Worker(db, app.state.tagging)
+        if settings.load_demo:
+            await demo.load_demo(db)
+        if settings.worker:
+            app.state.worker.start()
+        try:
+            yield
+        finally:
+            await app.state.worker.stop()
+            await db.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(auth.AuthMiddleware, https=settings.https),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    unguarded = [r.path for r in iter_routes(routes) if not hasattr(r, "allowed_roles")]
+    if unguarded:
+        raise RuntimeError(f"routes without an access rule: {unguarded}")
+    app.state.settings = settings
+    app.state.secret_key = auth.load_secret_key(settings.secret_key, settings.data_dir)
+    app.state.templates = make_templates()
+    return app
+
+
+def iter_routes(routes, prefix=""):
+    """Every Route with its full path (static files excepted: they are public by design)."""
+    for route in routes:
+        if isinstance(route, Mount) and route.name != "static":
+            yield from iter_routes(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            route.full_path = prefix + route.path
+            yield route
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(
+        directory=ROOT / "templates",
+        context_processors=[
+            lambda request: {
+                "user": getattr(request.state, "user", None),
+                "csrf_token": auth.csrf_token(request),
+            }
+        ],
+    )
+    templates.env.autoescape = True  # every template, whatever its file name
+    templates.env.globals["labels"] = pages.LABELS
+    templates.env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
+    return templates
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+MESSAGES = {
+    400: "Dit verzoek kunnen we niet verwerken.",
+    403: "Je hebt geen toegang tot deze pagina.",
+    404: "Deze pagina bestaat niet (meer).",
+    405: "Deze actie kan hier niet.",
+    413: "Wat je stuurde is te groot. Maak het kleiner en probeer het opnieuw.",
+}
+
+
+async def http_error(request: Request, exc: HTTPException):
+    message = (
+        exc.detail
+        if exc.detail and exc.detail != _default_phrase(exc.status_code)
+        else (MESSAGES.get(exc.status_code, "Er ging iets mis."))
+    )
+    if wants_json(request):
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": exc.status_code, "message": message},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def server_error(request: Request, exc: Exception):
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    message = "Er ging iets mis aan onze kant. Wat al was opgeslagen, blijft bewaard."
+    if wants_json(request):
+        return JSONResponse({"error": message}, status_code=500)
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"status": 500, "message": message}, status_code=500
+    )
+
+
+def _default_phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
