@@ -47,7 +47,7 @@ CREATE TABLE themes (
 );
 
 -- A story. `original_text` is what the teller typed: kept only until the teller confirms the
--- masked version (data minimisation). `text` is the confirmed, de-identified text: the only
+-- masked version (data minimisation), unless an admin chose to keep originals encrypted. `text` is the confirmed, de-identified text: the only
 -- text researchers ever see. status:
 --   pending    stored for its teller only; de-identification has not run or failed (retried)
 --   preview    masked version ready, waiting for the teller to check and confirm
@@ -59,6 +59,8 @@ CREATE TABLE stories (
                          CHECK (status IN ('pending', 'preview', 'confirmed', 'withdrawn')),
     title                TEXT NOT NULL,
     original_text        TEXT,
+    original_encrypted   BLOB,  -- only when an admin chose to keep originals: see privacy.py
+    original_delete_after TEXT, -- and then deleted after the retention period
     text                 TEXT,
     proposed_entities    TEXT,  -- JSON: the de-identifier's spans, for the teller's preview
     team_id              INTEGER NOT NULL REFERENCES teams(id),

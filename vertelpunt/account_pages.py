@@ -50,15 +50,28 @@ async def login(request: Request):
     password = str(form.get("password", ""))[: auth.PASSWORD_MAX + 1]
     next_path = safe_next(form.get("next"))
     if not email or not password:
-        return render(request, "login.html", {
-            "next": next_path, "email": email,
-            "error": "Vul je e-mailadres en je wachtwoord in.",
-        }, status_code=422)
+        return render(
+            request,
+            "login.html",
+            {
+                "next": next_path,
+                "email": email,
+                "error": "Vul je e-mailadres en je wachtwoord in.",
+            },
+            status_code=422,
+        )
     result = await accounts.authenticate(db, email, password, actor_of(request).ip)
     if result.message:
-        return render(request, "login.html", {
-            "next": next_path, "email": email, "error": result.message,
-        }, status_code=401)
+        return render(
+            request,
+            "login.html",
+            {
+                "next": next_path,
+                "email": email,
+                "error": result.message,
+            },
+            status_code=401,
+        )
     old = request.state.user
     if old is not None and old.session_hash:
         await accounts.end_session(db, old.session_hash)
@@ -90,7 +103,9 @@ async def accept_link(request: Request):
             context["error"] = "De twee wachtwoorden zijn niet gelijk."
         else:
             try:
-                user_id = await accounts.use_link(db, token, purpose, password, actor_of(request).ip)
+                user_id = await accounts.use_link(
+                    db, token, purpose, password, actor_of(request).ip
+                )
             except accounts.AccountError as error:
                 context["error"] = str(error)
             else:
@@ -135,13 +150,18 @@ async def change_password(request: Request):
         error = "De twee nieuwe wachtwoorden zijn niet gelijk."
     else:
         try:
-            await accounts.set_password(db, user.id, str(form.get("password", "")),
-                                        actor_of(request))
+            await accounts.set_password(
+                db, user.id, str(form.get("password", "")), actor_of(request)
+            )
         except accounts.AccountError as problem:
             error = str(problem)
     if error:
-        return render(request, "account.html", {"tokens": [], "new_token": None, "error": error},
-                      status_code=422)
+        return render(
+            request,
+            "account.html",
+            {"tokens": [], "new_token": None, "error": error},
+            status_code=422,
+        )
     # Every session ended, this one too: start a fresh one so the person stays logged in here.
     return await log_in_and_redirect(request, user.id, str(request.url_for("account")))
 

@@ -111,8 +111,11 @@ async def _record_failure(db, email, ip, now, user_id, locked: bool) -> None:
             "INSERT INTO login_failures (email, ip, at) VALUES (?, ?, ?)", (email, ip, now)
         )
         await log_event(
-            conn, Actor(email[:254], user_id, ip), "login.failure",
-            f"user:{user_id}" if user_id else None, locked=locked,
+            conn,
+            Actor(email[:254], user_id, ip),
+            "login.failure",
+            f"user:{user_id}" if user_id else None,
+            locked=locked,
         )
 
 
@@ -175,8 +178,16 @@ async def _new_link(db, purpose, email, role, team_id, actor, lifetime) -> str:
         await conn.execute(
             "INSERT INTO invites (token_hash, purpose, email, role, team_id, created_by,"
             " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (auth.token_hash(token), purpose, email, role, team_id, actor.user_id, now,
-             now + lifetime),
+            (
+                auth.token_hash(token),
+                purpose,
+                email,
+                role,
+                team_id,
+                actor.user_id,
+                now,
+                now + lifetime,
+            ),
         )
         await log_event(conn, actor, f"{purpose}.create", None, email=email, role=role)
     return token

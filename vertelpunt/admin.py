@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from . import accounts, auth
-from .db import Database
+from .app_settings import APP_SETTINGS, get_app_setting
 from .demo import ensure_team
 from .events import log_event
 from .story_pages import actor_of, render
@@ -22,22 +22,10 @@ log = logging.getLogger("vertelpunt.links")
 
 EVENTS_PER_PAGE = 50
 
-# Admin settings kept in the database: name -> (default, Dutch help, check)
-APP_SETTINGS = {
-    "min_cell": (5, "Kleinste aantal verhalen dat in overzichten en exports getoond wordt (k).",
-                 lambda v: 1 <= v <= 100),
-    "retention_days": (365, "Na hoeveel dagen een bewaard origineel verhaal wordt verwijderd.",
-                       lambda v: 1 <= v <= 3650),
-}
 
-
-async def get_app_setting(db: Database, key: str) -> int:
-    row = await db.fetchone("SELECT value FROM app_settings WHERE key = ?", (key,))
-    return int(row["value"]) if row else APP_SETTINGS[key][0]
-
-
-async def overview(request: Request, error: str | None = None, link: str | None = None,
-                   status_code: int = 200):
+async def overview(
+    request: Request, error: str | None = None, link: str | None = None, status_code: int = 200
+):
     db = request.app.state.db
     users = await db.fetchall(
         "SELECT u.id, u.email, u.role, u.active, u.last_login_at,"
@@ -54,10 +42,21 @@ async def overview(request: Request, error: str | None = None, link: str | None 
         " FROM stories WHERE deid_error IS NOT NULL OR nlp_error IS NOT NULL ORDER BY id"
     )
     settings = {key: await get_app_setting(db, key) for key in APP_SETTINGS}
-    return render(request, "admin.html", {
-        "users": users, "teams": teams, "failed": failed, "error": error, "link": link,
-        "roles": auth.ROLES, "settings": settings, "setting_help": APP_SETTINGS,
-    }, status_code=status_code)
+    return render(
+        request,
+        "admin.html",
+        {
+            "users": users,
+            "teams": teams,
+            "failed": failed,
+            "error": error,
+            "link": link,
+            "roles": auth.ROLES,
+            "settings": settings,
+            "setting_help": APP_SETTINGS,
+        },
+        status_code=status_code,
+    )
 
 
 async def invite(request: Request):
@@ -65,8 +64,11 @@ async def invite(request: Request):
     team = str(form.get("team", ""))
     try:
         token = await accounts.create_invite(
-            request.app.state.db, str(form.get("email", "")), str(form.get("role", "")),
-            int(team) if team.isdigit() else None, actor_of(request),
+            request.app.state.db,
+            str(form.get("email", "")),
+            str(form.get("role", "")),
+            int(team) if team.isdigit() else None,
+            actor_of(request),
         )
     except accounts.AccountError as error:
         return await overview(request, error=str(error), status_code=422)
@@ -85,7 +87,8 @@ async def update_user(request: Request):
     active = 1 if form.get("active") == "1" else 0
     if user_id == request.state.user.id and (not active or role != "beheerder"):
         return await overview(
-            request, error="Je kunt jezelf niet blokkeren of je eigen beheerrol afnemen.",
+            request,
+            error="Je kunt jezelf niet blokkeren of je eigen beheerrol afnemen.",
             status_code=422,
         )
     team_ids = [int(t) for t in form.getlist("teams") if str(t).isdigit()]
@@ -102,8 +105,15 @@ async def update_user(request: Request):
         )
         if not active:
             await conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
-        await log_event(conn, actor_of(request), "user.update", f"user:{user_id}",
-                        role=role, active=bool(active), teams=team_ids)
+        await log_event(
+            conn,
+            actor_of(request),
+            "user.update",
+            f"user:{user_id}",
+            role=role,
+            active=bool(active),
+            teams=team_ids,
+        )
     return RedirectResponse(request.url_for("admin"), status_code=303)
 
 
@@ -112,13 +122,20 @@ async def add_team(request: Request):
     name = str(form.get("name", "")).strip()[:120]
     municipality = str(form.get("municipality", "")).strip()[:120]
     if not name or not municipality:
-        return await overview(request, error="Vul de naam van het team en de gemeente in.",
-                              status_code=422)
+        return await overview(
+            request, error="Vul de naam van het team en de gemeente in.", status_code=422
+        )
     db = request.app.state.db
     team_id = await ensure_team(db, name, municipality)
     async with db.write() as conn:
-        await log_event(conn, actor_of(request), "team.add", f"team:{team_id}",
-                        name=name, municipality=municipality)
+        await log_event(
+            conn,
+            actor_of(request),
+            "team.add",
+            f"team:{team_id}",
+            name=name,
+            municipality=municipality,
+        )
     return RedirectResponse(request.url_for("admin"), status_code=303)
 
 
@@ -129,8 +146,9 @@ async def update_settings(request: Request):
     for key, (_default, help_text, check) in APP_SETTINGS.items():
         raw = str(form.get(key, "")).strip()
         if not raw.isdigit() or not check(int(raw)):
-            return await overview(request, error=f"Ongeldige waarde bij: {help_text}",
-                                  status_code=422)
+            return await overview(
+                request, error=f"Ongeldige waarde bij: {help_text}", status_code=422
+            )
         values[key] = int(raw)
     async with db.write() as conn:
         for key, value in values.items():
@@ -155,6 +173,12 @@ async def event_log(request: Request):
         (EVENTS_PER_PAGE + 1, (page - 1) * EVENTS_PER_PAGE),
     )
     events = [{**dict(r), "detail": json.loads(r["detail"])} for r in rows[:EVENTS_PER_PAGE]]
-    return render(request, "admin_events.html", {
-        "events": events, "page": page, "has_next": len(rows) > EVENTS_PER_PAGE,
-    })
+    return render(
+        request,
+        "admin_events.html",
+        {
+            "events": events,
+            "page": page,
+            "has_next": len(rows) > EVENTS_PER_PAGE,
+        },
+    )

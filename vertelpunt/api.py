@@ -86,7 +86,9 @@ async def confirm_story(request: Request):
         deid.mask(document, entities)  # validates bounds, overlaps and labels
     except (TypeError, ValueError) as invalid:
         return error(f"De lijst met te verbergen stukken klopt niet: {invalid}", 422)
-    code = await privacy.confirm_story(db, story_id, entities, actor_of(request))
+    code = await privacy.confirm_story(
+        db, story_id, entities, actor_of(request), request.app.state.secret_key
+    )
     request.app.state.worker.wake()
     return JSONResponse({"id": story_id, "status": "confirmed", "withdrawal_code": code})
 

@@ -40,25 +40,58 @@ def create_app(settings: Settings | None = None) -> Starlette:
         page("/toegankelijkheid", pages.accessibility, "accessibility", PUBLIC),
         page("/inloggen", account_pages.login, "login", PUBLIC, ["GET", "POST"]),
         page("/uitloggen", account_pages.logout, "logout", PUBLIC, ["POST"]),
-        page("/wachtwoord-vergeten", account_pages.forgot_password, "forgot_password", PUBLIC,
-             ["GET", "POST"]),
-        page("/wachtwoord-herstellen/{token}", account_pages.accept_link, "reset_password",
-             PUBLIC, ["GET", "POST"]),
-        page("/uitnodiging/{token}", account_pages.accept_link, "accept_invite", PUBLIC,
-             ["GET", "POST"]),
+        page(
+            "/wachtwoord-vergeten",
+            account_pages.forgot_password,
+            "forgot_password",
+            PUBLIC,
+            ["GET", "POST"],
+        ),
+        page(
+            "/wachtwoord-herstellen/{token}",
+            account_pages.accept_link,
+            "reset_password",
+            PUBLIC,
+            ["GET", "POST"],
+        ),
+        page(
+            "/uitnodiging/{token}",
+            account_pages.accept_link,
+            "accept_invite",
+            PUBLIC,
+            ["GET", "POST"],
+        ),
         # One's own account
         page("/account", account_pages.account, "account", LOGGED_IN),
-        page("/account/wachtwoord", account_pages.change_password, "change_password", LOGGED_IN,
-             ["POST"]),
+        page(
+            "/account/wachtwoord",
+            account_pages.change_password,
+            "change_password",
+            LOGGED_IN,
+            ["POST"],
+        ),
         page("/account/tokens", account_pages.create_token, "create_token", LOGGED_IN, ["POST"]),
-        page("/account/tokens/{id:int}/intrekken", account_pages.revoke_token, "revoke_token",
-             LOGGED_IN, ["POST"]),
+        page(
+            "/account/tokens/{id:int}/intrekken",
+            account_pages.revoke_token,
+            "revoke_token",
+            LOGGED_IN,
+            ["POST"],
+        ),
         # Telling a story: form -> preview of the masked text -> confirm -> thanks
         page("/vertel", story_pages.story_form, "story_form", TELLER, ["GET", "POST"]),
-        page("/vertel/{id:int}/controle", story_pages.story_preview, "story_preview", TELLER,
-             ["GET", "POST"]),
+        page(
+            "/vertel/{id:int}/controle",
+            story_pages.story_preview,
+            "story_preview",
+            TELLER,
+            ["GET", "POST"],
+        ),
         page("/vertel/{id:int}/bedankt", story_pages.story_thanks, "story_thanks", TELLER),
         page("/mijn-verhalen", story_pages.my_stories, "my_stories", TELLER),
+        page(
+            "/mijn-verhalen/{id:int}/origineel", story_pages.kept_original, "kept_original", TELLER
+        ),
         page("/intrekken", story_pages.withdraw, "withdraw", PUBLIC, ["GET", "POST"]),
         # Reading de-identified stories
         page("/verhalen", story_pages.story_list, "story_list", READERS),
@@ -66,8 +99,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Administration
         page("/beheer", admin.overview, "admin", ADMIN),
         page("/beheer/uitnodigingen", admin.invite, "admin_invite", ADMIN, ["POST"]),
-        page("/beheer/gebruikers/{id:int}", admin.update_user, "admin_update_user", ADMIN,
-             ["POST"]),
+        page(
+            "/beheer/gebruikers/{id:int}", admin.update_user, "admin_update_user", ADMIN, ["POST"]
+        ),
         page("/beheer/teams", admin.add_team, "admin_add_team", ADMIN, ["POST"]),
         page("/beheer/instellingen", admin.update_settings, "admin_settings", ADMIN, ["POST"]),
         page("/beheer/logboek", admin.event_log, "admin_events", ADMIN),

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -80,15 +81,20 @@ _DUMMY_HASH = hasher.hash("vertelpunt-dummy-password")
 
 
 def _burn(password: str) -> None:
-    try:
+    with contextlib.suppress(VerificationError):
         hasher.verify(_DUMMY_HASH, password)
-    except VerificationError:
-        pass
 
 
 COMMON_PASSWORDS = {
-    "wachtwoord123", "welkom123456", "password1234", "123456789012", "qwertyuiop12",
-    "wachtwoord12", "vertelpunt12", "zomer2024!!!", "winter2025!!",
+    "wachtwoord123",
+    "welkom123456",
+    "password1234",
+    "123456789012",
+    "qwertyuiop12",
+    "wachtwoord12",
+    "vertelpunt12",
+    "zomer2024!!!",
+    "winter2025!!",
 }
 
 
@@ -126,8 +132,9 @@ async def load_user(db: Database, user_id: int, session_hash: str | None) -> Use
     if row is None or not row["active"]:
         return None
     teams = await db.fetchall("SELECT team_id FROM user_teams WHERE user_id = ?", (user_id,))
-    return User(row["id"], row["email"], row["role"], tuple(r["team_id"] for r in teams),
-                session_hash)
+    return User(
+        row["id"], row["email"], row["role"], tuple(r["team_id"] for r in teams), session_hash
+    )
 
 
 async def user_from_session(db: Database, token: str, now: float | None = None) -> User | None:
@@ -253,7 +260,9 @@ def same_origin(request: Request) -> bool:
 
 async def check_csrf(request: Request) -> None:
     if not same_origin(request):
-        raise HTTPException(403, "Dit formulier kwam niet van Vertelpunt zelf. Probeer het opnieuw.")
+        raise HTTPException(
+            403, "Dit formulier kwam niet van Vertelpunt zelf. Probeer het opnieuw."
+        )
     sent = request.headers.get("x-csrf-token")
     if sent is None:
         form = await request.form()

@@ -62,10 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     user_add = user.add_parser("add", parents=[common], help="add a user")
     user_add.add_argument("email")
-    user_add.add_argument("--role", required=True, choices=["verteller", "onderzoeker", "beheerder"])
+    user_add.add_argument(
+        "--role", required=True, choices=["verteller", "onderzoeker", "beheerder"]
+    )
     user_add.add_argument("--team", action="append", default=[], help="team name (repeatable)")
     user_add.add_argument(
-        "--password-stdin", action="store_true",
+        "--password-stdin",
+        action="store_true",
         help="read the password from stdin; otherwise print a link to choose one",
     )
     user_add.set_defaults(handler=cmd_user_add)

@@ -3,7 +3,8 @@
 A story's title, text and lesson are de-identified as one document, so a person is
 [PERSOON-1] in the title and in the text alike. The teller sees the proposed masks, may undo
 one or mask more, and confirms; only then is the masked text stored for research and the
-original dropped (data minimisation: Vertelpunt does not keep it).
+original dropped (data minimisation: by default Vertelpunt does not keep it; see
+confirm_story for the admin setting that keeps it encrypted for a while).
 
 If the de-identifier fails, the story stays 'pending': stored for its teller only, never
 visible for research, and retried by the worker.
@@ -12,12 +13,19 @@ visible for research, and retried by the worker.
 from __future__ import annotations
 
 import asyncio
+import base64
+import datetime as dt
 import json
 import re
 from dataclasses import asdict
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from nlp import deidentify as deid
 
+from .app_settings import get_app_setting
 from .db import Database
 from .events import Actor, log_event
 from .stories import hash_withdrawal_code, new_withdrawal_code
@@ -109,10 +117,27 @@ async def save_proposal(db: Database, story_id: int, entities: list[deid.Entity]
         )
 
 
+def original_cipher(secret_key: bytes) -> Fernet:
+    """The key for kept originals, derived from the app's secret key (never stored apart)."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"vertelpunt kept originals v1"
+    ).derive(secret_key)
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
 async def confirm_story(
-    db: Database, story_id: int, entities: list[deid.Entity], actor: Actor
+    db: Database,
+    story_id: int,
+    entities: list[deid.Entity],
+    actor: Actor,
+    secret_key: bytes | None = None,
 ) -> str:
-    """Store the masked text for research, drop the original; return the withdrawal code."""
+    """Store the masked text for research and drop the original; return the withdrawal code.
+
+    By default the original is not kept (data minimisation). When an admin turned on
+    `keep_original`, it is kept encrypted (Fernet: AES-128-CBC + HMAC-SHA256), readable only
+    by its teller, and deleted after `retention_days` by the worker.
+    """
     row = await db.fetchone(
         "SELECT title, original_text, lesson, status FROM stories WHERE id = ?", (story_id,)
     )
@@ -121,10 +146,18 @@ async def confirm_story(
     document = join_fields(row["title"], row["original_text"], row["lesson"])
     masked = split_fields(deid.mask(document, entities))
     code = new_withdrawal_code()
+    kept, delete_after = None, None
+    if secret_key and await get_app_setting(db, "keep_original"):
+        kept = original_cipher(secret_key).encrypt(document.encode())
+        days = await get_app_setting(db, "retention_days")
+        delete_after = (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
     async with db.write() as conn:
         await conn.execute(
             "UPDATE stories SET status = 'confirmed', title = ?, text = ?, lesson = ?,"
             " original_text = NULL, proposed_entities = NULL, withdrawal_hash = ?,"
+            " original_encrypted = ?, original_delete_after = ?,"
             " nlp_status = 'waiting', confirmed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
             " WHERE id = ? AND status = 'preview'",
             (
@@ -132,6 +165,8 @@ async def confirm_story(
                 masked["text"],
                 masked["lesson"],
                 hash_withdrawal_code(code),
+                kept,
+                delete_after,
                 story_id,
             ),
         )
@@ -168,9 +203,36 @@ async def delete_story_text(db: Database, story_id: int, actor: Actor, action: s
         await conn.execute("DELETE FROM lessons WHERE story_id = ?", (story_id,))
         await conn.execute(
             "UPDATE stories SET status = 'withdrawn', title = '', text = NULL, lesson = '',"
-            " original_text = NULL, proposed_entities = NULL, withdrawal_hash = NULL"
+            " original_text = NULL, proposed_entities = NULL, withdrawal_hash = NULL,"
+            " original_encrypted = NULL, original_delete_after = NULL"
             " WHERE id = ?",
             (story_id,),
         )
         await log_event(conn, actor, action, f"story:{story_id}")
     await db.checkpoint()
+
+
+async def read_kept_original(db: Database, story_id: int, secret_key: bytes) -> dict | None:
+    """The teller's kept original (title, text, lesson), or None when not kept."""
+    row = await db.fetchone("SELECT original_encrypted FROM stories WHERE id = ?", (story_id,))
+    if row is None or row["original_encrypted"] is None:
+        return None
+    try:
+        document = original_cipher(secret_key).decrypt(row["original_encrypted"]).decode()
+    except InvalidToken:
+        return None  # the secret key changed: the original cannot be read any more
+    return split_fields(document)
+
+
+async def purge_expired_originals(db: Database) -> int:
+    """Delete kept originals past their retention date; return how many."""
+    async with db.write() as conn:
+        cursor = await conn.execute(
+            "UPDATE stories SET original_encrypted = NULL, original_delete_after = NULL"
+            " WHERE original_delete_after IS NOT NULL"
+            " AND original_delete_after <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+        )
+        purged = cursor.rowcount
+    if purged:
+        await db.checkpoint()
+    return purged

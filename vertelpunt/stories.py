@@ -238,14 +238,21 @@ async def create_story(
 STORY_COLUMNS = (
     "s.id, s.status, s.title, s.text, s.team_id, t.name AS team, m.name AS municipality,"
     " s.month, s.teller_role, s.teller_id, s.lesson, s.signifier_difference,"
-    " s.signifier_outcome, s.origin, s.nlp_status, s.created_at, s.confirmed_at"
+    " s.signifier_outcome, s.origin, s.nlp_status, s.created_at, s.confirmed_at,"
+    " s.original_encrypted IS NOT NULL AS kept_original, s.original_delete_after"
 )
 STORY_FROM = (
     "stories s JOIN teams t ON t.id = s.team_id JOIN municipalities m ON m.id = t.municipality_id"
 )
 
 
-PRIVATE_KEYS = ("teller_id", "original_text", "proposed_entities")
+PRIVATE_KEYS = (
+    "teller_id",
+    "original_text",
+    "proposed_entities",
+    "kept_original",
+    "original_delete_after",
+)
 
 
 def public(story: dict) -> dict:

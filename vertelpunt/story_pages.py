@@ -126,7 +126,9 @@ async def story_preview(request: Request):
         extra = [(line, label) for line in str(form.get("extra", "")).splitlines()]
         entities = privacy.adjust_entities(document, entities, keep, extra)
         if form.get("action") == "confirm":
-            code = await privacy.confirm_story(db, story_id, entities, actor_of(request))
+            code = await privacy.confirm_story(
+                db, story_id, entities, actor_of(request), request.app.state.secret_key
+            )
             request.app.state.worker.wake()
             story = await stories.get_story(db, story_id)
             return render(request, "story_thanks.html", {"story": story, "code": code})
@@ -168,6 +170,17 @@ async def my_stories(request: Request):
     return render(request, "my_stories.html", {"stories": rows})
 
 
+async def kept_original(request: Request):
+    """A teller reads the original of their own story, when an admin chose to keep originals."""
+    story = await own_story(request, request.path_params["id"])
+    original = await privacy.read_kept_original(
+        request.app.state.db, story["id"], request.app.state.secret_key
+    )
+    if original is None:
+        raise HTTPException(404, "Van dit verhaal is geen origineel bewaard.")
+    return render(request, "kept_original.html", {"story": story, "original": original})
+
+
 async def story_list(request: Request):
     rows = await stories.list_stories(
         request.app.state.db, team_ids=visible_team_ids(request.state.user)
@@ -196,8 +209,15 @@ async def withdraw(request: Request):
     code = str(form.get("code", "")).strip()[:40]
     story_id = await privacy.withdraw_story(request.app.state.db, code, actor_of(request))
     if story_id is None:
-        return render(request, "withdraw.html", {
-            "done": False, "code": code,
-            "error": "Deze intrekcode kennen we niet. Controleer de code en probeer het opnieuw.",
-        }, status_code=422)
+        return render(
+            request,
+            "withdraw.html",
+            {
+                "done": False,
+                "code": code,
+                "error": "Deze intrekcode kennen we niet. Controleer de code en probeer het"
+                " opnieuw.",
+            },
+            status_code=422,
+        )
     return render(request, "withdraw.html", {"done": True, "error": None})

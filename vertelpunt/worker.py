@@ -60,7 +60,7 @@ class Worker:
 
     async def run_once(self) -> int:
         """Handle everything waiting now; return how many stories were handled."""
-        handled = 0
+        handled = await privacy.purge_expired_originals(self.db)
         pending = await self.db.fetchall(
             "SELECT id FROM stories WHERE status = 'pending' AND deid_attempts < ? ORDER BY id",
             (privacy.MAX_ATTEMPTS,),
