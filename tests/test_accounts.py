@@ -20,7 +20,7 @@ def events(client, action: str):
 
 def test_login_sets_a_safe_cookie_and_a_new_session_id(anonymous):
     client = anonymous
-    client.cookies.set(auth.SESSION_COOKIE, "fixated-by-an-attacker")
+    client.cookies.set(auth.SESSION_COOKIE, "fixated-by-an-attacker", domain="testserver.local")
     response = login(client, "teller")
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]

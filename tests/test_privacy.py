@@ -10,9 +10,13 @@ from conftest import STORY_TEXT, post_form, story_form
 MARKER = "Kwartelkoningweide"  # a made-up word, so finding it in the file means our text
 
 
-def confirmed_story(client, text: str) -> tuple[int, str]:
+def confirmed_story(client, text: str, extra: str = "") -> tuple[int, str]:
     preview = post_form(client, "/vertel", story_form(client, text=text)).headers["location"]
-    page = post_form(client, preview, {"action": "confirm", "mask": [str(i) for i in range(50)]})
+    page = post_form(
+        client,
+        preview,
+        {"action": "confirm", "mask": [str(i) for i in range(50)], "extra": extra},
+    )
     code = re.search(r'id="intrekcode">([A-Z0-9-]+)<', page.text).group(1)
     return int(preview.split("/")[-2]), code
 
@@ -99,7 +103,7 @@ def test_kept_originals_are_encrypted_readable_by_their_teller_and_purged(anonym
     client.cookies.clear()
     login(client, "teller")
     text = STORY_TEXT + f" We spraken af in de {MARKER}."
-    story_id, _ = confirmed_story(client, text)
+    story_id, _ = confirmed_story(client, text, extra=MARKER)
     client.portal.call(client.app.state.db.checkpoint)
     assert MARKER.encode() not in file_bytes(settings.db_path)  # encrypted at rest
     page = client.get(f"/mijn-verhalen/{story_id}/origineel")

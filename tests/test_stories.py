@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import STORY_TEXT, post_form, run_worker, story_form
+from conftest import STORY_TEXT, login, post_form, run_worker, story_form
 
 from vertelpunt.stories import TEXT_MAX
 from vertelpunt.taxonomy import active_taxonomy
@@ -29,7 +29,9 @@ def test_form_shows_every_field_with_a_dutch_label(client):
         "Hoe liep het af?",
     ):
         assert label in page.text
-    assert "Wijkteam Noord" in page.text and "Buurtteam Zuid" in page.text
+    # A teller chooses among their own teams only; with one team it is chosen already.
+    assert re.search(r'<option value="\d+" selected>Wijkteam Noord</option>', page.text)
+    assert "Buurtteam Zuid" not in page.text
     assert 'value="informeel-netwerk"' in page.text
     assert 'type="range"' in page.text
 
@@ -233,22 +235,18 @@ def test_tagging_failure_keeps_the_story_and_retries(client, monkeypatch):
     assert row["nlp_status"] == "done"
 
 
-def test_stories_survive_reopening_the_database(settings, warm_deidentifier):
+def test_stories_survive_reopening_the_database(client, settings):
     from starlette.testclient import TestClient
 
     from vertelpunt.app import create_app
-    from vertelpunt.demo import ensure_team
 
-    app = create_app(settings)
-    with TestClient(app, follow_redirects=False) as client:
-        team = client.portal.call(ensure_team, app.state.db, "Wijkteam Noord", "Zwolle")
-        client.teams = {"Wijkteam Noord": team}
-        preview_url = submit(client).headers["location"]
-        post_form(client, preview_url, {"action": "confirm", "mask": ["0"]})
+    preview_url = submit(client).headers["location"]
+    post_form(client, preview_url, {"action": "confirm", "mask": ["0"]})
     story_id = int(preview_url.split("/")[-2])
 
-    app = create_app(settings)
-    with TestClient(app) as client:
-        detail = client.get(f"/verhalen/{story_id}")
+    # A second app process on the same database file sees the committed story.
+    with TestClient(create_app(settings), follow_redirects=False) as reopened:
+        login(reopened, "researcher")
+        detail = reopened.get(f"/verhalen/{story_id}")
         assert detail.status_code == 200
         assert "Een plan met de buurvrouw" in detail.text

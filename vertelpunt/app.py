@@ -6,6 +6,7 @@ import contextlib
 import logging
 from pathlib import Path
 
+import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -15,10 +16,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import account_pages, admin, api, auth, demo, pages, story_pages
+from . import account_pages, admin, api, auth, demo, model_admin, pages, story_pages
 from . import taxonomy as taxonomy_store
 from .auth import ADMIN, LOGGED_IN, PUBLIC, READERS, TELLER
 from .db import Database, migrate
+from .jobs import Jobs
 from .routing import page
 from .security import SecurityHeadersMiddleware
 from .settings import Settings
@@ -105,6 +107,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         page("/beheer/teams", admin.add_team, "admin_add_team", ADMIN, ["POST"]),
         page("/beheer/instellingen", admin.update_settings, "admin_settings", ADMIN, ["POST"]),
         page("/beheer/logboek", admin.event_log, "admin_events", ADMIN),
+        page("/beheer/taxonomie", model_admin.taxonomy_page, "admin_taxonomy", ADMIN),
+        page("/beheer/taxonomie", model_admin.save_taxonomy, "admin_save_taxonomy", ADMIN,
+             ["POST"]),
+        page("/beheer/hertaggen", model_admin.start_retag, "admin_retag", ADMIN, ["POST"]),
+        page("/beheer/trainen", model_admin.start_training, "admin_train", ADMIN, ["POST"]),
         # JSON API
         Mount("/api/v1", routes=api.routes, name="api"),
         # Static assets, served by the app itself (no CDN)
@@ -121,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.db = db
         app.state.tagging = TaggingService(settings.data_dir / "models")
         app.state.worker = Worker(db, app.state.tagging)
+        app.state.jobs = Jobs(db)
         if settings.load_demo:
             await demo.load_demo(db)
         if settings.worker:
@@ -128,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await app.state.jobs.stop()
             await app.state.worker.stop()
             await db.close()
 
@@ -160,6 +169,12 @@ def iter_routes(routes, prefix=""):
             yield route
 
 
+@jinja2.pass_context
+def url_path_for(context, name: str, /, **params) -> str:
+    """Links in pages are paths, not absolute URLs: they work behind any proxy or host name."""
+    return context["request"].app.url_path_for(name, **params)
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(
         directory=ROOT / "templates",
@@ -171,6 +186,7 @@ def make_templates() -> Jinja2Templates:
         ],
     )
     templates.env.autoescape = True  # every template, whatever its file name
+    templates.env.globals["url_for"] = url_path_for
     templates.env.globals["labels"] = pages.LABELS
     templates.env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
     return templates

@@ -261,7 +261,7 @@ def public(story: dict) -> dict:
 
 
 def story_dict(row, themes: list[dict] | None = None, lessons: list[dict] | None = None) -> dict:
-    story = {key: row[key] for key in row if key != "original_text"}
+    story = {key: row[key] for key in row.keys() if key != "original_text"}  # noqa: SIM118
     if themes is not None:
         story["themes"] = themes
     if lessons is not None:

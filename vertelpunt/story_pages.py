@@ -86,7 +86,10 @@ async def story_form(request: Request):
     db = request.app.state.db
     if request.method == "GET":
         values = {"signifier_difference": "50", "signifier_outcome": "50", "themes": []}
-        return render(request, "story_form.html", await form_context(request, values, {}))
+        context = await form_context(request, values, {})
+        if len(context["teams"]) == 1:
+            values["team"] = next(iter(context["teams"]))
+        return render(request, "story_form.html", context)
 
     form = await request.form()
     values = {key: form.get(key, "") for key in form if key != "themes"}
@@ -153,7 +156,7 @@ def preview_context(story: dict, document: str, entities: list) -> dict:
         pieces.append({"text": text[cursor:]})
         fields.append({"name": name, "pieces": pieces, "masked": masked[name]})
         offset += len(text) + len(privacy.SEPARATOR)
-    return {"story": story, "fields": fields, "entities": entities, "labels": deid.LABELS}
+    return {"story": story, "fields": fields, "entities": entities}
 
 
 async def story_thanks(request: Request):

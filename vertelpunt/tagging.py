@@ -74,38 +74,45 @@ async def record_failure(db: Database, story_id: int, attempts: int, error: Exce
 async def store_tags(
     db: Database, story_id: int, result: dict, model_version: str, taxonomy_version: str
 ) -> None:
-    """Replace the story's NLP tags and lessons by this result (human tags stay)."""
-    source = f"nlp:{model_version}"
     async with db.write() as conn:
-        await conn.execute(
-            "DELETE FROM story_themes WHERE story_id = ? AND source GLOB 'nlp:*'", (story_id,)
-        )
-        await conn.execute(
-            "DELETE FROM lessons WHERE story_id = ? AND source GLOB 'nlp:*'", (story_id,)
-        )
-        await conn.executemany(
-            "INSERT INTO story_themes (story_id, theme, source, taxonomy_version, score,"
-            " evidence, component) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    story_id,
-                    tag["theme"],
-                    source,
-                    taxonomy_version,
-                    round(float(tag["score"]), 4),
-                    json.dumps([{"start": e["start"], "end": e["end"]} for e in tag["evidence"]]),
-                    tag.get("component"),
-                )
-                for tag in result["themes"]
-            ],
-        )
-        await conn.executemany(
-            "INSERT INTO lessons (story_id, source, start, end, text) VALUES (?, ?, ?, ?, ?)",
-            [
-                (story_id, source, lesson["start"], lesson["end"], lesson["text"])
-                for lesson in result["lessons"]
-            ],
-        )
-        await conn.execute(
-            "UPDATE stories SET nlp_status = 'done', nlp_error = NULL WHERE id = ?", (story_id,)
-        )
+        await write_tags(conn, story_id, result, model_version, taxonomy_version)
+
+
+async def write_tags(
+    conn, story_id: int, result: dict, model_version: str, taxonomy_version: str
+) -> None:
+    """Replace the story's NLP tags and lessons by this result (teller and human tags stay).
+    Runs inside the caller's write transaction."""
+    source = f"nlp:{model_version}"
+    await conn.execute(
+        "DELETE FROM story_themes WHERE story_id = ? AND source GLOB 'nlp:*'", (story_id,)
+    )
+    await conn.execute(
+        "DELETE FROM lessons WHERE story_id = ? AND source GLOB 'nlp:*'", (story_id,)
+    )
+    await conn.executemany(
+        "INSERT INTO story_themes (story_id, theme, source, taxonomy_version, score,"
+        " evidence, component) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                story_id,
+                tag["theme"],
+                source,
+                taxonomy_version,
+                round(float(tag["score"]), 4),
+                json.dumps([{"start": e["start"], "end": e["end"]} for e in tag["evidence"]]),
+                tag.get("component"),
+            )
+            for tag in result["themes"]
+        ],
+    )
+    await conn.executemany(
+        "INSERT INTO lessons (story_id, source, start, end, text) VALUES (?, ?, ?, ?, ?)",
+        [
+            (story_id, source, lesson["start"], lesson["end"], lesson["text"])
+            for lesson in result["lessons"]
+        ],
+    )
+    await conn.execute(
+        "UPDATE stories SET nlp_status = 'done', nlp_error = NULL WHERE id = ?", (story_id,)
+    )

@@ -1,0 +1,218 @@
+"""The tagger: themes with score, evidence and source, plus lessons, for one story or many.
+
+    from nlp.pipeline import Tagger
+    tagger = Tagger.load()                 # active model in the default models dir, or rules only
+    result = tagger.tag(text)
+    result.to_dict()   # {"themes": [{"theme", "score", "component", "evidence"}], "lessons": [...]}
+    result.all_scores  # every theme's score; a theme is applied when its score >= 0.5
+
+Evidence and lesson offsets index the input text exactly: text[start:end] == span text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from spacy.attrs import IDX
+
+from nlp import registry
+from nlp.features import N_RULE_GROUPS, DocInfo, analyse, feature_matrix
+from nlp.lessons import Lesson, find_lessons
+from nlp.model import NEVER, RULES_ONLY_THRESHOLD, Model, to_unit_score
+from nlp.rules import ThemeRules
+from nlp.taxonomy import Taxonomy
+from nlp.text import Span, doc_text, make_nlp, trim
+
+APPLIED = 0.5
+MAX_EVIDENCE = 3
+EVIDENCE_SHARE = 1 / 3
+
+
+@dataclass
+class ThemeTag:
+    theme: str
+    score: float
+    component: str  # "rules", "classifier" or "rules+classifier"
+    evidence: list[Span]
+
+    def to_dict(self) -> dict:
+        return {"theme": self.theme, "score": round(self.score, 3), "component": self.component,
+                "evidence": [e.to_dict() for e in self.evidence]}
+
+
+@dataclass
+class TagResult:
+    themes: list[ThemeTag]  # applied themes only, highest score first
+    lessons: list[Lesson]
+    all_scores: dict[str, float] = field(default_factory=dict)
+    model_version: str = ""
+    taxonomy_version: str = ""
+
+    def to_dict(self) -> dict:
+        return {"themes": [t.to_dict() for t in self.themes],
+                "lessons": [lesson.to_dict() for lesson in self.lessons]}
+
+
+class Tagger:
+    def __init__(self, taxonomy: Taxonomy, model: Model | None = None,
+                 max_evidence: int = MAX_EVIDENCE):
+        self.taxonomy = taxonomy
+        self.model = model
+        self.max_evidence = max_evidence
+        self.nlp = make_nlp()
+        self.rules = ThemeRules(self.nlp, taxonomy)
+        self.theme_ids = taxonomy.ids
+        if model is not None:
+            model.vectorizer.bind(self.nlp)
+            self.model_version = model.version
+            # Themes the model knows and the taxonomy still has; new themes run on rules alone.
+            self._model_rows = {t: i for i, t in enumerate(model.theme_ids) if t in self.theme_ids}
+        else:
+            self.model_version = f"rules-only+taxonomy-{taxonomy.version}"
+            self._model_rows = {}
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None,
+             taxonomy: Taxonomy | str | Path | None = None) -> Tagger:
+        """model_dir: a model version dir, or a models dir with an `active` pointer; None = the
+        default models dir (nlp/registry.py). No model there -> rules only. taxonomy: a Taxonomy
+        (e.g. Taxonomy.from_toml(text) from the app's database), a file path, or None for the
+        default themes.toml."""
+        if not isinstance(taxonomy, Taxonomy):
+            taxonomy = Taxonomy.load(taxonomy)
+        target = registry.resolve(model_dir)
+        return cls(taxonomy, Model.load(target) if target is not None else None)
+
+    # --- tagging ---------------------------------------------------------------------------
+
+    def tag(self, text: str) -> TagResult:
+        return next(self.tag_many([text]))
+
+    def tag_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[TagResult]:
+        """Results in input order; docs go through nlp.pipe and the classifier in batches."""
+        batch: list[DocInfo] = []
+        for doc in self.nlp.pipe(_checked(texts), batch_size=batch_size):
+            batch.append(analyse(doc, self.rules))
+            if len(batch) >= batch_size:
+                yield from self._tag_batch(batch)
+                batch = []
+        if batch:
+            yield from self._tag_batch(batch)
+
+    def analyse_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[DocInfo]:
+        for doc in self.nlp.pipe(_checked(texts), batch_size=batch_size):
+            yield analyse(doc, self.rules)
+
+    def _tag_batch(self, infos: list[DocInfo]) -> Iterator[TagResult]:
+        probs = None
+        if self.model is not None:
+            X = feature_matrix(infos, self.model.vectorizer, self.model.theme_ids)
+            probs = self.model.probabilities(X)
+        for i, info in enumerate(infos):
+            yield self._result(info, probs[i] if probs is not None else None)
+
+    def _result(self, info: DocInfo, probs: np.ndarray | None) -> TagResult:
+        rule_scores = info.rule_scores(self.theme_ids)
+        scores: dict[str, float] = {}
+        tags: list[ThemeTag] = []
+        for j, theme in enumerate(self.theme_ids):
+            row = self._model_rows.get(theme)
+            r = float(rule_scores[j])
+            if row is None or probs is None:
+                rules_on, clf_on = r >= RULES_ONLY_THRESHOLD, False
+                score = to_unit_score(r, RULES_ONLY_THRESHOLD)
+            else:
+                th = self.model.thresholds[theme]
+                p = float(probs[row])
+                rules_on, clf_on = th.rules < NEVER and r >= th.rules, p >= th.classifier
+                score = to_unit_score(p, th.classifier)
+                if th.rules < NEVER:
+                    score = max(score, to_unit_score(r, th.rules))
+            scores[theme] = round(score, 4)
+            if rules_on or clf_on:
+                component = "rules+classifier" if rules_on and clf_on else (
+                    "rules" if rules_on else "classifier")
+                evidence = self._evidence(info, theme, rules_on, clf_on, row)
+                tags.append(ThemeTag(theme, max(score, APPLIED), component, evidence))
+        tags.sort(key=lambda t: (-t.score, t.theme))
+        sentences = self._sentences(info)
+        lessons = find_lessons(doc_text(info.doc), [s for s in sentences if s is not None])
+        return TagResult(tags, lessons, scores, self.model_version, self.taxonomy.version)
+
+    # --- evidence --------------------------------------------------------------------------
+
+    def _sentences(self, info: DocInfo) -> list[Span | None]:
+        """Trimmed character span of every doc sentence, indexed like info.sent_ids."""
+        if "vp_sents" not in info.doc.user_data:
+            doc, text = info.doc, doc_text(info.doc)
+            if len(doc) == 0:
+                spans = []
+            else:
+                firsts = np.flatnonzero(np.diff(info.sent_ids, prepend=-1))
+                starts = doc.to_array(IDX)[firsts].tolist() + [len(text)]
+                spans = [trim(text, starts[k], starts[k + 1]) for k in range(len(firsts))]
+            info.doc.user_data["vp_sents"] = spans
+        return info.doc.user_data["vp_sents"]
+
+    def _evidence(self, info: DocInfo, theme: str, rules_on: bool, clf_on: bool,
+                  row: int | None) -> list[Span]:
+        ranked: list[int] = []
+        if rules_on or (clf_on and row is None):
+            weights: dict[int, float] = {}
+            for hit in info.hits:
+                if hit.theme == theme and not hit.negated:
+                    s = int(info.sent_ids[hit.start])
+                    weights[s] = weights.get(s, 0.0) + hit.weight
+            ranked += sorted(weights, key=lambda s: (-weights[s], s))
+        if clf_on and row is not None:
+            contrib = self._contributions(info, theme, row)
+            # Sentences that push the score up clearly: above zero and at least a third of the
+            # strongest sentence (small positive weights are spread over every sentence).
+            floor = max(contrib.max(initial=0.0) * EVIDENCE_SHARE, 1e-9)
+            ranked += [int(s) for s in np.argsort(-contrib, kind="stable") if contrib[s] >= floor]
+        spans = self._sentences(info)
+        chosen: list[int] = []
+        for s in ranked:
+            if s not in chosen and spans[s] is not None:
+                chosen.append(s)
+            if len(chosen) == self.max_evidence:
+                break
+        return [spans[s] for s in sorted(chosen)]
+
+    def _contributions(self, info: DocInfo, theme: str, row: int) -> np.ndarray:
+        """How much each sentence adds to the classifier's logit for the theme."""
+        model = self.model
+        n_sents = int(info.sent_ids[-1]) + 1 if len(info.sent_ids) else 0
+        contrib = np.zeros(n_sents)
+        if len(info.lemmas):
+            # A lemma's share of the logit is split evenly over its occurrences.
+            uniq, inverse, counts = np.unique(info.lemmas, return_inverse=True,
+                                              return_counts=True)
+            cols, values = model.vectorizer.row(info.lemmas)
+            by_col = dict(zip(cols.tolist(), (values * model.coef[row, cols]).tolist(),
+                              strict=True))
+            column = model.vectorizer.column
+            per_lemma = np.array([by_col.get(column(h), 0.0) for h in uniq.tolist()]) / counts
+            contrib += np.bincount(info.sent_ids, weights=per_lemma[inverse], minlength=n_sents)
+        n_vocab, n_themes = len(model.vectorizer.vocab), len(model.theme_ids)
+        rule = info.rule_features(model.theme_ids)
+        for k, other in enumerate(model.theme_ids):
+            total = sum(h.weight for h in info.hits if h.theme == other)
+            if total <= 0:
+                continue
+            idx = [g * n_themes + k for g in range(N_RULE_GROUPS)]
+            share = float(model.coef[row, [n_vocab + i for i in idx]] @ rule[idx]) / total
+            for hit in info.hits:
+                if hit.theme == other:
+                    contrib[info.sent_ids[hit.start]] += share * hit.weight
+        return contrib
+
+
+def _checked(texts: Iterable[str]) -> Iterator[str]:
+    for text in texts:
+        if not isinstance(text, str):
+            raise TypeError(f"a story text must be a str, got {type(text).__name__}")
+        yield text

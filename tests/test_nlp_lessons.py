@@ -1,0 +1,56 @@
+"""Lessons: cue sentences with exact offsets, and the teller's own lesson field."""
+
+import pytest
+
+from nlp.lessons import find_lessons, is_lesson, story_lessons, teller_lesson
+
+
+@pytest.mark.parametrize("sentence", [
+    "Wat ik heb geleerd is dat je moet blijven komen.",
+    "Ik heb hiervan geleerd dat snelheid telt.",
+    "Voortaan bel ik eerst de huisarts.",
+    "Het verschil maakte dat ik bleef komen.",
+    "Wat het verschil maakte was de buurvrouw.",
+    "Mijn tip: schrijf eerst op wat je voelde.",
+    "Achteraf had ik eerder moeten doorvragen.",
+    "De volgende keer vraag ik meteen naar de post.",
+    "Les voor mezelf: niet alles zelf oplossen.",
+    "Ik neem mee dat stilte geen leegte is.",
+    "Wat werkte was dat hij zelf de stappen bepaalde.",
+    "Wat goed werkte, was samen bellen.",
+    "Ik realiseerde me dat ik te snel ging.",
+])
+def test_lesson_cues(sentence):
+    assert is_lesson(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "De les begon om negen uur.",
+    "Achteraf bleek de huur al betaald.",
+    "Moeder had geen geld voor boodschappen.",
+    "Ik had geen tijd.",
+    "",
+])
+def test_not_lessons(sentence):
+    assert not is_lesson(sentence)
+
+
+def test_offsets_index_the_text_and_bullets_are_left_out():
+    text = ("Moeder belde in paniek.\r\nWe gingen langs.\n\n- Voortaan bel ik eerst de huisarts.\n"
+            "* Gewoon een punt.\n1. Mijn tip: ga langs zonder afspraak 😀.")
+    lessons = find_lessons(text)
+    assert [lesson.text for lesson in lessons] == [
+        "Voortaan bel ik eerst de huisarts.", "Mijn tip: ga langs zonder afspraak 😀."]
+    for lesson in lessons:
+        assert text[lesson.start:lesson.end] == lesson.text
+        assert lesson.to_dict() == {"start": lesson.start, "end": lesson.end, "text": lesson.text}
+
+
+def test_teller_field_comes_first():
+    field = "  Ga er snel en persoonlijk op af.  \n"
+    own = teller_lesson(field)
+    assert own.source == "teller" and field[own.start:own.end] == "Ga er snel en persoonlijk op af."
+    lessons = story_lessons("Het ging goed. Wat werkte was het huisbezoek.", field)
+    assert [lesson.source for lesson in lessons] == ["teller", "story"]
+    assert teller_lesson("   ") is None and teller_lesson(None) is None
+    assert story_lessons("Geen les hier.", "") == []
