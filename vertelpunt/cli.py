@@ -46,8 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name, handler, text in (
         ("migrate", cmd_migrate, "apply database migrations"),
         ("demo", cmd_demo, "load the demo stories (once)"),
+        ("train", cmd_train, "train a theme model on reviewed stories; promote if not worse"),
     ):
         commands.add_parser(name, parents=[common], help=text).set_defaults(handler=handler)
+
+    retag = commands.add_parser(
+        "retag", parents=[common], help="tag every story again with the active taxonomy and model"
+    )
+    retag.add_argument("--processes", type=int, default=1, help="tagging processes (default 1)")
+    retag.set_defaults(handler=cmd_retag)
 
     team = commands.add_parser("team", help="manage teams").add_subparsers(
         dest="action", required=True
@@ -187,6 +194,68 @@ def cmd_user_add(args) -> int:
     return 0
 
 
+def cmd_retag(args) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from . import retag
+    from . import taxonomy as taxonomy_store
+
+    settings = settings_from(args)
+    if args.processes < 1:
+        raise BadInput("--processes must be 1 or more")
+
+    async def work(db):
+        taxonomy = await taxonomy_store.active_taxonomy(db)
+        columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=_console()) as progress:
+            task = progress.add_task("retag", total=None)
+            return await retag.retag(
+                db, taxonomy, settings.data_dir / "models", settings.data_dir / "retag",
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                processes=args.processes,
+            )
+
+    report = with_database(settings, work)
+    print(json.dumps(report.summary(), ensure_ascii=False))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from rich.table import Table
+
+    from . import taxonomy as taxonomy_store
+    from .training import train_from_reviews
+
+    settings = settings_from(args)
+
+    async def work(db):
+        taxonomy = await taxonomy_store.active_taxonomy(db)
+        return await train_from_reviews(db, taxonomy, settings.data_dir / "models")
+
+    report = with_database(settings, work)
+    table = Table(title=f"model {report.new_version} on {report.heldout_size} held-out examples")
+    for column in ("theme", "precision", "recall", "F1", "kappa vs reviewers"):
+        table.add_column(column)
+    for theme, m in report.per_theme.items():
+        cells = [m["precision"], m["recall"], m["f1"], report.kappa.get(theme)]
+        table.add_row(theme, *("-" if v is None else f"{v:.2f}" for v in cells))
+    console = _console()
+    console.print(table)
+    verdict = "promoted to active" if report.promoted else "NOT promoted (worse than active)"
+    console.print(
+        f"{verdict}: macro-F1 new {report.new_macro_f1:.3f}"
+        + (f", active {report.current_macro_f1:.3f}" if report.current_macro_f1 is not None else "")
+        + f"; {report.reviewed_stories} reviewed stories in {report.training_size} examples"
+    )
+    return 0
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 # --- the NLP side, no database needed --------------------------------------------------------
 
 
@@ -221,7 +290,10 @@ def cmd_tag(args) -> int:
     tagger = Tagger.load(model_dir=settings.data_dir / "models")
     results = tagger.tag_many([record["text"] for _, record in records])
     for (_, record), result in zip(records, results, strict=False):
-        write_line({"id": record.get("id"), **result.to_dict()})
+        tags = result.to_dict()
+        for theme in tags["themes"]:
+            theme.pop("component", None)  # the contract lists theme, score and evidence
+        write_line({"id": record.get("id"), **tags})
     return 0
 
 
