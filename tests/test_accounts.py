@@ -108,7 +108,7 @@ async def _age_sessions(db, idle: float, absolute: float):
 def test_login_redirect_keeps_the_target_but_never_leaves_the_site(anonymous):
     client = anonymous
     response = client.get("/vertel")
-    assert response.headers["location"].endswith("/inloggen?next=%2Fvertel")
+    assert response.headers["location"] == "/inloggen?next=%2Fvertel"
     token = csrf(client)
     ok = client.post(
         "/inloggen",
@@ -289,3 +289,20 @@ def test_oversized_requests_are_refused(anonymous):
     login(client, "teller")
     response = post_form(client, "/vertel", story_form(client, text="x" * 3_000_000))
     assert response.status_code == 413
+
+
+def test_an_expired_session_while_writing_keeps_the_story_text(anonymous):
+    """WCAG 2.2.1: the draft lives in the browser, the login page says so, nothing is lost."""
+    client = anonymous
+    login(client, "teller")
+    token = client.csrf_token
+    client.portal.call(_age_sessions, client.app.state.db, auth.IDLE_SECONDS + 1, 0)
+    response = client.post("/vertel", data={**story_form(client), "csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/inloggen?next=%2Fvertel&verlopen=1"
+    page = client.get(response.headers["location"])
+    assert "Je sessie is verlopen" in page.text and "staat nog in deze browser" in page.text
+    # The form page keeps a draft in the browser and never clears it before the story is stored.
+    login(client, "teller")
+    form_page = client.get("/vertel").text
+    assert 'data-draft="verhaal"' in form_page and "data-clear-draft" not in form_page

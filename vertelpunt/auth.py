@@ -21,6 +21,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
+from urllib.parse import urlencode
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -295,8 +296,13 @@ def guard(endpoint, allowed: frozenset[str], api: bool):
             if user is None:
                 if api:
                     return JSONResponse({"error": "Log in of gebruik een API-token."}, 401)
-                login = request.url_for("login").include_query_params(next=request.url.path)
-                return RedirectResponse(login, status_code=303)
+                params = {"next": request.url.path}
+                if SESSION_COOKIE in request.cookies:
+                    # The session ended (idle or absolute timeout). A story being written is
+                    # safe in the browser's draft; the login page says so (WCAG 2.2.1).
+                    params["verlopen"] = "1"
+                login = request.app.url_path_for("login")
+                return RedirectResponse(f"{login}?{urlencode(params)}", status_code=303)
             raise HTTPException(403)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             bearer = user is not None and user.session_hash is None
