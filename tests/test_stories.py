@@ -172,6 +172,7 @@ def test_story_is_kept_for_its_teller_when_deidentification_fails(client, monkey
     preview_url = submit(client).headers["location"]
     page = client.get(preview_url)
     assert "veilig opgeslagen" in page.text
+    assert "lukte niet meteen; we proberen het automatisch opnieuw" in page.text
     story_id = int(preview_url.split("/")[-2])
     row = client.portal.call(
         client.app.state.db.fetchone,

@@ -239,7 +239,8 @@ STORY_COLUMNS = (
     "s.id, s.status, s.title, s.text, s.team_id, t.name AS team, m.name AS municipality,"
     " s.month, s.teller_role, s.teller_id, s.lesson, s.signifier_difference,"
     " s.signifier_outcome, s.origin, s.nlp_status, s.created_at, s.confirmed_at,"
-    " s.original_encrypted IS NOT NULL AS kept_original, s.original_delete_after"
+    " s.original_encrypted IS NOT NULL AS kept_original, s.original_delete_after,"
+    " s.deid_attempts, s.deid_error"
 )
 STORY_FROM = (
     "stories s JOIN teams t ON t.id = s.team_id JOIN municipalities m ON m.id = t.municipality_id"

@@ -45,9 +45,10 @@ class Worker:
         self._wake.set()
 
     async def _run(self) -> None:
-        await asyncio.to_thread(deid.warm)
         while True:
             try:
+                if not deid.is_ready():
+                    await asyncio.to_thread(deid.warm)
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
