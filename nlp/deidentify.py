@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from nlp.deid import engine as _engine
 from nlp.deid import masking as _masking
-from nlp.deid.names import find_persons, is_remnant
+from nlp.deid.names import find_persons, is_remnant, strip_particles
 from nlp.deid.patterns import find_patterns
 from nlp.deid.places import find_addresses, find_ages, find_institutions
 from nlp.deid.spans import merge_adjacent, resolve, split_lines
@@ -76,8 +76,11 @@ def find_entities(text: str) -> list[Entity]:
         *find_ages(text, persons),
     ]
     spans = resolve(split_lines(spans, text), text)
+    spans = [s if s.label != "PERSOON" else strip_particles(s, text) for s in spans]
+    spans = [
+        s for s in spans if s and (s.label != "PERSOON" or not is_remnant(text[s.start : s.end]))
+    ]
     spans = merge_adjacent(spans, text, "PERSOON")
-    spans = [s for s in spans if s.label != "PERSOON" or not is_remnant(text[s.start : s.end])]
     return [Entity(s.start, s.end, s.label, text[s.start : s.end]) for s in spans]
 
 
@@ -126,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.warm:
         seconds = warm()
-        print(f"deduce ready in {seconds:.1f} s, peak RSS {peak_rss_mb():.0f} MB "
-              f"(cache: {_engine.cache_dir()})")
+        print(
+            f"deduce ready in {seconds:.1f} s, peak RSS {peak_rss_mb():.0f} MB "
+            f"(cache: {_engine.cache_dir()})"
+        )
         return 0
     result = deidentify(sys.stdin.read())
     if args.json:

@@ -19,14 +19,19 @@ from functools import lru_cache
 from simplemma import is_known
 
 
-def _words(block: str) -> frozenset[str]:
-    """One entry per line or comma; multi-word entries allowed."""
+def words(block: str) -> frozenset[str]:
+    """The whitespace-separated words of `block`, as written."""
+    return frozenset(block.split())
+
+
+def word_set(block: str) -> frozenset[str]:
+    """Lowercase entries, one per line or comma; multi-word entries allowed."""
     items = (part.strip().lower() for line in block.splitlines() for part in line.split(","))
     return frozenset(item for item in items if item)
 
 
 # Honorifics and forms of address: never part of a name, trimmed off person spans.
-TITLES = _words("""
+TITLES = word_set("""
     mevrouw, mevr, mw, mej, mejuffrouw, meneer, mijnheer, mnr, heer, de heer, dhr, hr
     dr, drs, ir, ing, mr, prof, ds, bc, fam, familie, gezin, juf, juffrouw, meester, dokter
     zuster, broeder, pastoor, dominee, imam, pater, sheikh, hadji, hadja
@@ -34,7 +39,7 @@ TITLES = _words("""
 
 # People by role or relation. They stay visible, and a capitalised word right after one is
 # very likely a name ("buurvrouw Ans", "haar zoon Adam").
-PERSON_CUES = _words("""
+PERSON_CUES = word_set("""
     moeder, vader, mama, papa, mam, pap, mams, paps, ma, pa, ouder, ouders, oma, opa, omi, opi
     grootmoeder, grootvader, overgrootmoeder, overgrootvader, stiefmoeder, stiefvader
     pleegmoeder, pleegvader, pleegouder, pleegouders, pleegkind, pleegzoon, pleegdochter
@@ -61,7 +66,10 @@ PERSON_CUES = _words("""
 # Role, domain and other everyday words deduce's name lists also contain, organisations that
 # identify no-one's place (national, or present in every municipality), laws, feasts,
 # languages, countries and large places abroad. Matched case-insensitively as whole phrases.
-KEEP_TERMS = PERSON_CUES | TITLES | _words("""
+KEEP_TERMS = (
+    PERSON_CUES
+    | TITLES
+    | word_set("""
     veilig thuis, voedselbank, de voedselbank, schuldhulpverlening, schuldhulp, schuldsanering
     ggd, cjg, centrum voor jeugd en gezin, centrum jeugd en gezin, jgz, jeugdgezondheidszorg
     consultatiebureau, uwv, svb, duo, cak, cjib, ind, coa, azc, belastingdienst, toeslagen
@@ -76,10 +84,23 @@ KEEP_TERMS = PERSON_CUES | TITLES | _words("""
     leger des heils, humanitas, vluchtelingenwerk, vluchtelingenwerk nederland, mee
     stichting leergeld, leergeld, jeugdfonds sport & cultuur, jeugdfonds sport en cultuur
     jeugdcultuurfonds, jeugdsportfonds, kledingbank, speelgoedbank, sociaal raadslieden
-    formulierenbrigade, thuisadministratie, schuldhulpmaatje, home-start, homestart, kindertelefoon
+    formulierenbrigade, thuisadministratie, schuldhulpmaatje, nibud, kansfonds, oranje fonds
+    stichting urgente noden, urgente noden, kringloop, kringloopwinkel, taalhuis, taalmaatje
+    home-start, homestart, kindertelefoon, nidos, rode kruis, het rode kruis, unicef, amnesty
+    defence for children, save the children, dokters van de wereld, kinderombudsman
+    nationale ombudsman, ombudsman, schuldenlijn, geldfit, stichting present, kerk in actie
+    diaconie, caritas, vincentiusvereniging, nationaal fonds kinderhulp, kinderhulp
+    jantje beton, kinderpostzegels, william schrikker, intervence, reclassering nederland
+    raad voor rechtsbijstand, sociale verzekeringsbank, bank, de bank, rechtbank, verzekeraar
+    energieleverancier, incassobureau, woonstichting, netbeheerder, waterschap, provincie
     slachtofferhulp, juridisch loket, rechtbank, kantonrechter, kinderrechter, het juridisch loket
     zilveren kruis, menzis, vgz, cz, zorgverzekeraar, woningcorporatie, woningbouwvereniging
     albert heijn, lidl, jumbo, aldi, action, hema, kruidvat, primark, ikea, mcdonald's
+    tikkie, marktplaats, netflix, spotify, bol.com, zalando, thuisbezorgd, uber, ns, gvb, ret
+    arriva, connexxion, qbuzz, kpn, ziggo, vodafone, odido, lebara, lycamobile, essent, eneco
+    vattenfall, greenchoice, nuon, ing, rabobank, abn amro, sns, asn, bunq, knab, postnl, dhl
+    gamma, praxis, blokker, xenos, wibra, zeeman, etos, coolblue, mediamarkt, intertoys, klarna
+    afterpay, riverty, paypal, vinted, temu, shein, amazon, apple, samsung, playstation, xbox
     whatsapp, facebook, instagram, tiktok, snapchat, youtube, google, teams, zoom, facetime
     signal, telegram, messenger, digid, mijnoverheid, iphone, android, covid, corona
     eigen kracht, eigen kracht-conferentie, family group conference, signs of safety, triple p
@@ -94,7 +115,17 @@ KEEP_TERMS = PERSON_CUES | TITLES | _words("""
     oekraïne, rusland, irak, iran, somalië, soedan, jemen, engeland, groot-brittannië
     verenigd koninkrijk, curaçao, aruba, bonaire, antillen, belgië, duitsland, frankrijk
     spanje, portugal, roemenië, bulgarije, litouwen, letland, hongarije, griekenland, italië
-    europa, afrika, azië, amerika, midden-oosten
+    nigeria, ghana, kenia, congo, angola, kameroen, guinee, sierra leone, liberia, gambia
+    senegal, egypte, libië, tunesië, algerije, jordanië, libanon, israël, palestina, koeweit
+    saoedi-arabië, pakistan, india, bangladesh, sri lanka, nepal, china, vietnam, thailand
+    indonesië, filipijnen, japan, korea, mongolië, armenië, georgië, azerbeidzjan, tsjetsjenië
+    kazachstan, oezbekistan, tadzjikistan, wit-rusland, belarus, moldavië, albanië, kosovo
+    servië, bosnië, kroatië, macedonië, slowakije, tsjechië, oostenrijk, zwitserland, zweden
+    noorwegen, denemarken, finland, ierland, schotland, wales, brazilië, colombia, venezuela
+    peru, chili, argentinië, mexico, cuba, dominicaanse republiek, haïti, jamaica, guyana
+    kaapverdië, ivoorkust, mali, niger, tsjaad, zuid-soedan, uganda, rwanda, burundi, tanzania
+    jemen, oman, qatar, dubai, turkmenistan, myanmar, tibet, koerdistan, sint maarten
+    europa, afrika, azië, amerika, midden-oosten, australië, canada, verenigde staten
     aleppo, damascus, homs, idlib, kabul, herat, mazar-e-sharif, kandahar, asmara, massawa
     kyiv, kiev, charkiv, kharkiv, lviv, odessa, marioepol, dnipro, paramaribo, nickerie
     casablanca, rabat, tanger, nador, al hoceima, fez, marrakech, agadir, oujda, istanbul
@@ -105,25 +136,47 @@ KEEP_TERMS = PERSON_CUES | TITLES | _words("""
     maandag, dinsdag, woensdag, donderdag, vrijdag, zaterdag, zondag
     ok, oké, okay, sorry, hoi, hallo, doei, top, super, nee, ja, thanks
 """)
+)
 
 # Lowercase words that are in a first-name list but that informal Dutch uses as ordinary words
 # (loanwords mostly, which simplemma's dictionary lacks); never taken for a lowercase name.
-LOWERCASE_NOT_NAMES = _words("""
+LOWERCASE_NOT_NAMES = word_set("""
     love, sunny, joy, summer, king, princess, appie, happy, honey, baby, lady, queen, angel
     hope, star, storm, will, jet, amber, jade, iris, mark, bob, rob, lot, hart, roos, hoop
     april, mei, juni, juli, max, jan, sint, ben, van, door, onder, man, guy, boy
+    lovely, lucky, luck, blue, sky, moon, sun, river, ocean, heaven, faith, grace, dawn, day
+    fine, mine, done, given, just, may, june, july, august, young, you, him, has, art, master
+    mercy, miracle, duke, chase, chance, destiny, fake, cool, nice, sweet, cute, tiger, lion
+    swan, bliss, jazz, jelly, ivory, pepper, rocky, rosy, ruby, sandy, silver, sugar, candy
+    cherry, daisy, holly, ivy, lily, olive, rose, violet, pearl, crystal, amber, ginger, misty
+    can, bin, sin, son, tan, tea, pie, pip, tiny, lean, line, lie, loan, master, mister, sir
+    brain, given, heaven, justice, liberty, honey, sweetie, schatje, lieverd, mams, paps
+    said, says, told, she, he, they, she's, that, what, why, yes, no, please, thank, sure
 """)
 
 # Everyday words and interjections that simplemma's dictionary lacks; a capitalised one at the
 # start of a sentence is no name.
-DUTCH_WORDS_MISSING = _words("""
+DUTCH_WORDS_MISSING = word_set("""
     helaas, kortom, oké, okay, hè, oh, eh, hmm, oeps, jeetje, anyway, whatever, well, btw
     omg, sorry, thanks, hallo, doei, hoi, dag, nee, ja, jawel, tuurlijk, natuurlijk, echt
     zeg, joh, hoor, ofzo, enzo, enz, etc, bijvoorbeeld, bijv, ongeveer, zogenaamd
+    achteraf, vooraf, hierna, alsnog, alvast, anders, straks, zowat, amper, krachtens
+    achterin, voorin, nadien, vanuit, namelijk, allemaal, iedereen, niemand, iemand
+""")
+
+# First names that simplemma's dictionary lists (so they look like Dutch words) but that are
+# no ordinary lowercase words: found in lowercase text too ("met mohammed gebeld").
+LOWERCASE_NAMES = word_set("""
+    aad, abel, abraham, albert, alexander, arie, astrid, barry, benjamin, boudewijn
+    bram, charles, daan, dylan, ellen, eva, geert, gerrit, hans, hendrik, henk, henry
+    ida, jaap, janet, johannes, karel, karin, kees, klaas, koen, luna, maarten, marc
+    mieke, mohammed, nel, noor, oscar, peter, piet, rachel, rik, robert, steven
+    wim, willem, wout, anna, emma, sophie, julia, lucas, levi, sara, mila, tess
+    lotte, noah, liam, adam, yusuf, omar, fatima, aya, amira, sem, finn, daniël, david, thomas
 """)
 
 # Particles between first name and surname (Dutch, Arabic, Romance ...), lowercase.
-NAME_PARTICLES = _words("""
+NAME_PARTICLES = word_set("""
     van, de, der, den, het, 't, ten, ter, te, vd, v.d, in 't, op de, op den, uit de, aan de
     el, al, ben, bin, bint, abu, ibn, ait, ou, ould, da, das, dos, di, du, la, le, del, von, zu
     mac, mc
@@ -132,7 +185,7 @@ NAME_PARTICLES = _words("""
 # Names that are common among families Dutch social teams work with, but absent from
 # deduce's lists (checked against deduce 3.0.6). Eritrean, Ethiopian, Somali, Afghan, Syrian,
 # Iraqi, Kurdish, Ukrainian, Polish, Surinamese, Moroccan, Turkish and English.
-EXTRA_FIRST_NAMES = _words("""
+EXTRA_FIRST_NAMES = word_set("""
     tesfay, tesfaye, semhar, yonas, yonatan, senait, selam, saba, helen, filmon, mebrahtu
     kidane, tsega, tsegay, berhane, yohannes, dawit, mulugeta, abraham, aron, merhawi
     medhanie, mussie, mussie, biniam, bereket, haben, hagos, hailu, kibrom, luwam, rahwa
@@ -163,7 +216,7 @@ EXTRA_FIRST_NAMES = _words("""
     sophie, grace, lily, william, james, thomas, joshua, daniel, michael, ryan, kevin
 """)
 
-EXTRA_SURNAMES = _words("""
+EXTRA_SURNAMES = word_set("""
     haile, tesfamariam, ghebremedhin, ghebreyesus, gebremariam, gebremedhin, woldemariam
     tekle, kidane, berhane, mehari, habte, habtom, asfaha, ghirmay, tesfai, yohannes, abraha
     mohamud, warsame, abdullahi, farah, hersi, jama, egal, osman, omar, nur, ali
@@ -202,6 +255,8 @@ def is_dutch_word(word: str) -> bool:
         return True
     if _known(word):
         return True
+    if word.endswith("nr") and len(word) > 4:  # "dossiernr", "klantnr": ...nummer
+        return _known(word[:-2] + "nummer") or _is_compound(word[:-2] + "nummer", depth=0)
     if "-" in word:
         return all(is_dutch_word(part) for part in word.split("-") if part)
     return _is_compound(word, depth=0)
@@ -212,7 +267,7 @@ def _known(word: str) -> bool:
 
 
 def _is_compound(word: str, depth: int) -> bool:
-    if depth > 2 or len(word) < 7:
+    if depth > 2 or not 7 <= len(word) <= 40:
         return False
     for cut in range(3, len(word) - 2):
         head, tail = word[:cut], word[cut:]

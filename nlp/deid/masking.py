@@ -36,7 +36,9 @@ def validate(text: str, entities: Sequence[Any], labels: Sequence[str]) -> list[
                 f"{where}: span {start}-{end} is empty or outside the text (length {len(text)})"
             )
         if label not in labels:
-            raise ValueError(f"{where}: unknown label {label!r}; expected one of {', '.join(labels)}")
+            raise ValueError(
+                f"{where}: unknown label {label!r}; expected one of {', '.join(labels)}"
+            )
         if surface != text[start:end]:
             raise ValueError(
                 f"{where}: text {surface!r} does not match the document at {start}-{end} "
@@ -44,7 +46,7 @@ def validate(text: str, entities: Sequence[Any], labels: Sequence[str]) -> list[
             )
         checked.append(entity)
     checked.sort(key=lambda e: (e.start, e.end))
-    for before, after in zip(checked, checked[1:]):
+    for before, after in zip(checked, checked[1:], strict=False):
         if after.start < before.end:
             raise ValueError(
                 f"entities overlap: {before.text!r} ({before.start}-{before.end}) and "
@@ -57,7 +59,7 @@ def mask(text: str, entities: list[Any]) -> str:
     """`text` with each entity replaced by its placeholder (entities already validated)."""
     placeholders = number(entities)
     pieces, cursor = [], 0
-    for entity, placeholder in zip(entities, placeholders):
+    for entity, placeholder in zip(entities, placeholders, strict=True):
         pieces.append(text[cursor : entity.start])
         pieces.append(placeholder)
         cursor = entity.end

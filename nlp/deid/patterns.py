@@ -13,26 +13,25 @@ from collections.abc import Iterator
 
 from .spans import RANK_CONTEXT, RANK_STRUCTURED, RANK_WEAK, Span
 
-MONTHS = (
-    "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
-)
+MONTHS = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
 MONTHS_SHORT = "jan|feb|mrt|apr|jun|jul|aug|sept|sep|okt|nov|dec"
 _SEP = r"[ \t\u00a0]"  # horizontal whitespace only: an identifier never spans a line break
 
 
-def _context_before(text: str, start: int, pattern: re.Pattern[str], window: int = 40) -> bool:
-    """Whether `pattern` occurs in the same line shortly before `start`."""
+def _context_before(text: str, start: int, pattern: re.Pattern[str], window: int = 80) -> bool:
+    """Whether `pattern` occurs shortly before `start`, in the same sentence."""
     before = text[max(0, start - window) : start]
-    before = before.rsplit("\n", 1)[-1]
+    before = _SENTENCE_BREAK_RE.split(before)[-1]
     return pattern.search(before) is not None
+
+
+_SENTENCE_BREAK_RE = re.compile(r"\n|[.!?](?=\s+[A-Z])")
 
 
 # --- e-mail and URL -------------------------------------------------------------------------
 
 EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,24}(?![\w-])")
-_TLDS = (
-    "nl|com|org|net|eu|be|de|info|io|nu|frl|amsterdam|online|app|co|uk|fr|es|tr|ma|pl|ua|biz"
-)
+_TLDS = "nl|com|org|net|eu|be|de|info|io|nu|frl|amsterdam|online|app|co|uk|fr|es|tr|ma|pl|ua|biz"
 URL_RE = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'()\[\]{}]+")
 # A bare domain ("vertelpunt.nl/verhalen"); lowercase top-level domain only, so that a
 # missing space after a full stop ("thuis.Nu gaat het") is not taken for one.
@@ -71,10 +70,12 @@ def find_phones(text: str) -> Iterator[Span]:
         for start in _group_starts(run):
             if start < covered:
                 continue
-            end = _phone_end(run[start:])
+            end = _phone_end(run[start : start + 40])  # no number is longer; keeps it linear
             if end is not None:
                 covered = start + end
-                yield Span(match.start() + start, match.start() + covered, "TELEFOON", RANK_STRUCTURED)
+                yield Span(
+                    match.start() + start, match.start() + covered, "TELEFOON", RANK_STRUCTURED
+                )
 
 
 def _group_starts(run: str) -> list[int]:
@@ -150,7 +151,7 @@ def is_valid_bsn(digits: str) -> bool:
     if len(digits) != 9 or not digits.isdigit() or digits == "000000000":
         return False
     weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
-    return sum(int(d) * w for d, w in zip(digits, weights)) % 11 == 0
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 == 0
 
 
 def find_bsns(text: str) -> Iterator[Span]:
@@ -159,9 +160,7 @@ def find_bsns(text: str) -> Iterator[Span]:
         if _MONEY_RE.search(text[max(0, match.start() - 6) : match.start()]):
             continue
         in_context = _context_before(text, match.start(), BSN_CONTEXT_RE)
-        if (len(digits) == 9 and is_valid_bsn(digits)) or (
-            in_context and len(digits) in (8, 9)
-        ):
+        if (len(digits) == 9 and is_valid_bsn(digits)) or (in_context and len(digits) in (8, 9)):
             yield Span(match.start(), match.end(), "BSN", RANK_STRUCTURED)
 
 
@@ -212,8 +211,11 @@ def find_ibans(text: str) -> Iterator[Span]:
 
 # --- postcode, licence plate ----------------------------------------------------------------
 
+# Four digits and two letters; SA, SD and SS are never used; lowercase only when written
+# together ("8017kb"), and not a unit ("1000mg").
 POSTCODE_RE = re.compile(
-    r"(?<![\w.,-])[1-9]\d{3}(?:[ \u00a0]?(?!SA|SD|SS)[A-Z]{2}|(?!mg|gr|kg|km|cm|mm|ml|cl|dl|uu)[a-z]{2})(?![\w-])"
+    r"(?<![\w.,-])[1-9]\d{3}(?:[ \u00a0]?(?!SA|SD|SS)[A-Z]{2}"
+    r"|(?!mg|gr|kg|km|cm|mm|ml|cl|dl|uu)[a-z]{2})(?![\w-])"
 )
 
 
@@ -258,7 +260,7 @@ def find_plates(text: str) -> Iterator[Span]:
 
 
 def _hyphenate(plate: str) -> str:
-    """"GH123K" -> "GH-123-K": split where letters and digits meet (sidecodes 1-6 aside)."""
+    """ "GH123K" -> "GH-123-K": split where letters and digits meet (sidecodes 1-6 aside)."""
     return re.sub(r"(?<=[A-Z])(?=\d)|(?<=\d)(?=[A-Z])", "-", plate)
 
 
@@ -268,17 +270,43 @@ DATE_NUMERIC_RE = re.compile(
     r"(?<![\w/.-])(?:0?[1-9]|[12]\d|3[01])(?P<sep>[-/.])(?:0?[1-9]|1[0-2])(?P=sep)"
     r"(?:19|20)?\d{2}(?![\w/]|[.-]\d)"
 )
-DATE_ISO_RE = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?![\w-])")
+DATE_ISO_RE = re.compile(
+    r"(?<![\w/.-])(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?![\w-])"
+)
 DATE_TEXT_RE = re.compile(
     rf"(?i)(?<![\w.,-])(?:0?[1-9]|[12]\d|3[01])(?:e|ste|de)?[ \u00a0]*"
     rf"(?:{MONTHS}|(?:{MONTHS_SHORT})\.?)(?![\w])(?:[ \u00a0]+(?:(?:19|20)\d{{2}}|'\d{{2}})(?!\w))?"
 )
 
 
+# "12-3" or "12/3" without a year: a date only after a word that announces one.
+DATE_SHORT_RE = re.compile(
+    r"(?<![\w/.,-])(?:0?[1-9]|[12]\d|3[01])[-/](?:0?[1-9]|1[0-2])(?![\w/]|[.,-]\d)"
+    r"(?![ \u00a0]*(?:dag|week|weken|keer|uur|maand|jaar|kind|person|euro|%))"
+)
+DATE_WORD_RE = re.compile(
+    r"(?i)\b(?:op|afspraak|afspraken|vanaf|sinds|tot|t/m|tot en met|datum|d\.d\.|dd"
+    r"|gesprek|huisbezoek|overleg|zitting|maandag|dinsdag|woensdag|donderdag|vrijdag"
+    r"|zaterdag|zondag|ma|di|wo|do|vr|za|zo)[:.]?[ \u00a0]*$"
+)
+WEEKDAY_BEFORE_RE = re.compile(
+    r"(?i)\b(?:maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)[ \u00a0]+$"
+)
+
+
 def find_dates(text: str) -> Iterator[Span]:
     for regex in (DATE_NUMERIC_RE, DATE_ISO_RE, DATE_TEXT_RE):
         for match in regex.finditer(text):
-            yield Span(match.start(), match.end(), "DATUM", RANK_CONTEXT)
+            yield Span(_with_weekday(text, match.start()), match.end(), "DATUM", RANK_CONTEXT)
+    for match in DATE_SHORT_RE.finditer(text):
+        if DATE_WORD_RE.search(text[max(0, match.start() - 20) : match.start()]):
+            yield Span(_with_weekday(text, match.start()), match.end(), "DATUM", RANK_CONTEXT)
+
+
+def _with_weekday(text: str, start: int) -> int:
+    """A weekday in front belongs to the date: "maandag 14 oktober" is one date."""
+    weekday = WEEKDAY_BEFORE_RE.search(text[max(0, start - 12) : start])
+    return start - len(weekday.group()) if weekday else start
 
 
 # --- case and client numbers ----------------------------------------------------------------
@@ -292,7 +320,8 @@ DOSSIER_RE = re.compile(
     r"\.?(?:[ \u00a0]*(?:nr\.?|nummer|no\.?|is|was|:|#))*[ \u00a0]*"
     r"(?P<code>(?=[\w/.-]*\d)[A-Za-z0-9][A-Za-z0-9/.-]*[A-Za-z0-9])"
 )
-CODE_RE = re.compile(r"(?<![\w-])[A-Z]{1,4}-?(?:19|20)\d{2}-\d{2,7}(?![\w-])")
+# "Z-2025-1187", "AB-23-4410": letters, a year or number, a serial number.
+CODE_RE = re.compile(r"(?<![\w-])[A-Z]{1,4}-?\d{2,4}-\d{2,7}(?![\w-])")
 LONG_NUMBER_RE = re.compile(r"(?<![\w.,-])\d{7,}(?![\w]|[.,]\d)")
 
 

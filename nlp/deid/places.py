@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 
 from .engine import DeduceFindings
-from .lexicon import KEEP_TERMS, PERSON_CUES, is_dutch_word
+from .lexicon import KEEP_TERMS, PERSON_CUES, is_dutch_word, words
 from .spans import RANK_CONTEXT, RANK_NAME, RANK_WEAK, Span
 from .tokens import Token, covered_by, starts_sentence
 
@@ -22,25 +22,31 @@ from .tokens import Token, covered_by, starts_sentence
 
 # Street words end in one of these; with a house number after them they are an address.
 _STREET_SUFFIXES = tuple(
-    "straat laan weg plein gracht kade singel dijk dreef hof park pad steeg markt baan dam"
-    " plantsoen erf wal haven ring lei hage oord veld burg berg weide poort brink boulevard"
-    " allee promenade passage hoek stede hout bos tuin tuinen akker kamp gaarde horst donk"
-    " heuvel zoom wijk vaart polder kwartier rade hoeve meent".split()
+    words(
+        "straat str laan ln weg plein pln gracht kade singel dijk dreef hof park pad steeg markt"
+        " baan dam plantsoen erf wal haven ring lei hage oord veld burg berg weide poort brink"
+        " boulevard allee promenade passage hoek stede hout bos tuin tuinen akker kamp gaarde"
+        " horst donk heuvel zoom wijk vaart polder kwartier rade hoeve meent"
+    )
 )
 # Without a house number only unmistakable street words count ("-berg", "-wijk" end places).
 _BARE_STREET_SUFFIXES = tuple(
-    "straat laan weg plein gracht kade singel dijk dreef steeg hof pad park markt plantsoen"
-    " boulevard allee promenade".split()
+    words(
+        "straat laan weg plein gracht kade singel dijk dreef steeg hof pad park markt plantsoen"
+        " boulevard allee promenade"
+    )
 )
 _HOUSE_NUMBER = (
     r"\d{1,5}(?:[ \u00a0]?[A-Za-z](?![\w]))?"
     r"(?:[ \u00a0]?-[ \u00a0]?(?:\d{1,4}|[IVX]{1,4}|[A-Za-z])(?![\w]))?"
     r"(?:[ \u00a0](?:hs|bis|zw|rd|[IVX]{1,4}|huis|boven)(?![\w]))?"
 )
-HOUSE_NUMBER_RE = re.compile(rf"[ \u00a0]*{_HOUSE_NUMBER}(?![\d.,:-]\d)")
-_STREET_PARTICLES = frozenset("van de der den het ter ten 't la le du".split())
+HOUSE_NUMBER_RE = re.compile(
+    rf"\.?[ \u00a0]*(?:(?:nr\.?|nummer|no\.?)[ \u00a0]*)?{_HOUSE_NUMBER}(?![\d.,:-]\d)"
+)
+_STREET_PARTICLES = words("van de der den het ter ten 't la le du")
 # Capitalised words that start a sentence or a place phrase, not a street name.
-_NOT_IN_STREET = frozenset("in op aan bij naar uit via langs tot met voor en of ook zij hij ze".split())
+_NOT_IN_STREET = words("in op aan bij naar uit via langs tot met voor en of ook zij hij ze")
 LIVES_ON_RE = re.compile(
     r"(?i)(?:\b(?:woont|wonen|woonde|woonden|verhuisd|verhuist|verhuizen|adres|ligt|staat)"
     r"[ \u00a0]+(?:nu[ \u00a0]+|nog[ \u00a0]+)?(?:in|aan|op|naar)|\b(?:in|aan|op|naar|via|langs"
@@ -61,7 +67,7 @@ def find_addresses(
         if not token.lower.endswith(_STREET_SUFFIXES):
             continue
         number = HOUSE_NUMBER_RE.match(text, token.end)
-        if number and number.end() > token.end and text[token.end] in " \u00a0":
+        if number and number.end() > token.end and text[token.end] in " \u00a0.":
             if token.capitalised or (
                 len(token.text) >= 8 and token.lower.endswith(_BARE_STREET_SUFFIXES)
             ):  # "dahliastraat 14" in informal text too
@@ -83,7 +89,7 @@ def find_addresses(
 
 
 def _street_start(text: str, tokens: list[Token], index: int) -> int:
-    """"Burgemeester de Withstraat 5", "Lange Nieuwstraat 12": take the leading words along."""
+    """ "Burgemeester de Withstraat 5", "Lange Nieuwstraat 12": take the leading words along."""
     first = index
     for before in range(index - 1, max(-1, index - 5), -1):
         word = tokens[before]
@@ -100,9 +106,7 @@ def _street_start(text: str, tokens: list[Token], index: int) -> int:
     return tokens[first].start
 
 
-def _lives_on(
-    text: str, start: int, end: int, keep: list, is_place: Callable[[str], bool]
-) -> bool:
+def _lives_on(text: str, start: int, end: int, keep: list, is_place: Callable[[str], bool]) -> bool:
     """A bare street name in "woont in de Dahliastraat", not a place or street-like word."""
     word = text[start:end]
     if not word[:1].isupper() or covered_by(keep, start, end) or word.lower() in KEEP_TERMS:
@@ -117,7 +121,7 @@ def _lives_on(
 
 # --- schools and institutions ---------------------------------------------------------------
 
-_TYPE_WORDS = frozenset(
+_TYPE_WORDS = words(
     "basisschool school kindcentrum lyceum college gymnasium scholengemeenschap praktijkschool"
     " montessorischool daltonschool jenaplanschool kinderopvang kinderdagverblijf"
     " peuterspeelzaal peuteropvang peuterschool zorgboerderij dagbesteding woongroep"
@@ -128,24 +132,22 @@ _TYPE_WORDS = frozenset(
     " daklozenopvang hospice revalidatiecentrum zorginstelling instelling internaat leefgroep"
     " crisisopvang werkplaats bibliotheek sportschool dansschool muziekschool woningcorporatie"
     " woningbouwvereniging corporatie zorgaanbieder thuiszorgorganisatie café cafe restaurant"
-    " snackbar hotel pension camping bedrijf fabriek winkel".split()
+    " snackbar hotel pension camping bedrijf fabriek winkel"
 )
-_TYPE_ABBREVIATIONS = frozenset(
-    "obs cbs pcbs rkbs kbs ikc sbo vso kdv bso azc roc mbo vmbo isk".split()
-)
-_TYPE_SUFFIX_WORDS = frozenset(
+_TYPE_ABBREVIATIONS = words("obs cbs pcbs rkbs kbs ikc sbo vso kdv bso azc roc mbo vmbo isk")
+_TYPE_SUFFIX_WORDS = words(
     "Lyceum College Gymnasium Scholengemeenschap Atheneum Academie School Basisschool"
-    " Kindcentrum Kliniek Ziekenhuis Instituut".split()
+    " Kindcentrum Kliniek Ziekenhuis Instituut"
 )
 INSTITUTION_NAME_RE = re.compile(
     r"[ \u00a0]+(?P<name>(?:(?:De|Het|Den|'t|de|het)[ \u00a0]+)?[A-ZÀ-Ý][\w'’&-]*"
-    r"(?:[ \u00a0]+(?:[A-ZÀ-Ý][\w'’&-]*|van|de|der|den|het|op|aan|in|'t|en|&)){0,4})"
+    r"(?:[ \u00a0]+(?:[A-ZÀ-Ý][\w'’&-]*|van|de|der|den|het|'t|en|&)){0,4})"
 )
 # First parts of compounds that name a kind of school, not one school.
-_GENERIC_SCHOOL_PARTS = frozenset(
+_GENERIC_SCHOOL_PARTS = words(
     "basis montessori dalton jenaplan muziek dans rij zwem sport taal hoge middelbare lagere"
     " vak brede vrije speciale praktijk nacht zomer kook kleuter zondags koran weekend bijles"
-    " huiswerk avond volks".split()
+    " huiswerk avond volks"
 )
 _LOWERCASE_TAIL_RE = re.compile(r"(?:[ \u00a0]+(?:van|de|der|den|het|op|aan|in|'t|en|&))+$")
 
@@ -213,27 +215,36 @@ def _add_institution(
 
 # --- ages -----------------------------------------------------------------------------------
 
+_NUMBER = r"\d{1,3}(?:[.,]5|½)?"  # "2,5 jaar", "1½"
 _AGE_IN_BRACKETS_RE = re.compile(
-    r"\((?P<inside>[ \u00a0]*\d{1,3}(?:[ \u00a0]*(?:,|en|&|/)[ \u00a0]*\d{1,3})*"
-    r"(?:[ \u00a0]*(?:jaar|jr\.?))?[ \u00a0]*)\)"
+    rf"\((?P<inside>[ \u00a0]*{_NUMBER}(?:[ \u00a0]*(?:,|en|&|/)[ \u00a0]*{_NUMBER})*"
+    r"(?:[ \u00a0]*(?:jaar|jr\.?|maanden|mnd\.?))?[ \u00a0]*)\)"
 )
 _AGE_RE = re.compile(
-    r"(?<![\w.,-])(?P<age>\d{1,3}(?:[ \u00a0-](?:jaar|jr\.?)|-?jarige?|[ \u00a0]jarige?))"
+    rf"(?<![\w.,-])(?P<age>{_NUMBER}(?:[ \u00a0-](?:jaar|jr\.?)|-?jarige?|[ \u00a0]jarige?))"
     r"(?P<old>[ \u00a0]+oud)?(?![\w])"
     # "2 jaar geleden", "3 jaar lang": a duration, not an age
     r"(?![ \u00a0]+(?:geleden|lang|later|eerder|terug|getrouwd|samen|gewerkt|gewoond|na\b|in\b"
     r"|op\b|bij\b|niet|geen|weg|nadien|daarna|voor\b|hier|daar|wachten|wachttijd))"
 )
-_BARE_AGE_RE = re.compile(
-    r"(?P<age>\d{1,3})(?=[ \u00a0]*(?:[.,;!?)]|$|en\b|of\b))"
-)
+_BARE_AGE_RE = re.compile(r"(?P<age>\d{1,3})(?=[ \u00a0]*(?:[.,;!?)]|$|en\b|of\b))")
 _ROLE_BEFORE_RE = re.compile(
     rf"(?i)\b(?:{'|'.join(sorted((re.escape(c) for c in PERSON_CUES), key=len, reverse=True))})"
     r"(?:[ \u00a0]*,[ \u00a0]*|[ \u00a0]+van[ \u00a0]+|[ \u00a0]*)$"
 )
 _VERB_BEFORE_RE = re.compile(
-    r"(?i)[ \u00a0]+(?:is|was|wordt|werd|word|ben|zijn|waren)"
+    r"(?i)[ \u00a0]*,?[ \u00a0]+(?:is|was|wordt|werd|word|ben|zijn|waren)"
     r"(?:[ \u00a0]+(?:nu|pas|bijna|net|inmiddels|ongeveer|ruim|intussen))?[ \u00a0]+$"
+)
+_ROLE_OF_RE = re.compile(
+    r"(?i)\b(?:jongen|meisje|kind|zoon|dochter|man|vrouw|broer|zus|baby|puber|tiener)"
+    r"(?:tje|je)?[ \u00a0]+van[ \u00a0]+$"
+)
+# "hij is zelf ook al 81." — a bare number closing a sentence about a person.
+_PRONOUN_IS_RE = re.compile(
+    r"(?i)\b(?:hij|zij|ze|ik)[ \u00a0]+(?:is|was|wordt|werd|ben)"
+    r"(?:[ \u00a0]+(?:zelf|ook|al|pas|nu|bijna|net|inmiddels|ongeveer|ruim|intussen)){0,3}"
+    r"[ \u00a0]+$"
 )
 _COMMA_BEFORE_RE = re.compile(r"[ \u00a0]*,[ \u00a0]*$")
 _AGE_WORD_RE = re.compile(r"(?i)\bleeftijd(?:[ \u00a0]+van)?[ \u00a0]*:?[ \u00a0]*$")
@@ -250,10 +261,17 @@ def find_ages(text: str, persons: list[Span]) -> list[Span]:
         unit = match.group("age")
         if match.group("old") or "jarig" in unit or _attached(text, start, person_ends):
             spans.append(Span(start, end, "LEEFTIJD", RANK_WEAK + 5))
-    for match in _BARE_AGE_RE.finditer(text):  # "Sem is 7."
+    for match in _BARE_AGE_RE.finditer(text):  # "Sem is 7.", "een jongen van 16."
         start = match.start()
-        verb = _VERB_BEFORE_RE.search(text[max(0, start - 30) : start])
-        if verb and (start - len(verb.group())) in person_ends and int(match.group()) <= 120:
+        if int(match.group()) > 120 or (start > 0 and text[start - 1] in "€$.,-/"):
+            continue
+        before = text[max(0, start - 30) : start]
+        verb = _VERB_BEFORE_RE.search(before)
+        if (
+            (verb and (start - len(verb.group())) in person_ends)
+            or _ROLE_OF_RE.search(before)
+            or _PRONOUN_IS_RE.search(before)
+        ):
             spans.append(Span(start, match.end(), "LEEFTIJD", RANK_WEAK + 5))
     return spans
 
@@ -275,10 +293,10 @@ def _attached(text: str, start: int, person_ends: set[int], allow_space: bool = 
 
 def _numbers_in_brackets(match: re.Match[str]) -> list[Span]:
     inside, base = match.group("inside"), match.start("inside")
-    numbers = list(re.finditer(r"\d{1,3}", inside))
-    if any(int(n.group()) > 120 for n in numbers):
+    numbers = list(re.finditer(_NUMBER, inside))
+    if any(int(re.match(r"\d+", n.group()).group()) > 120 for n in numbers):
         return []
-    unit = re.search(r"(?:jaar|jr\.?)", inside)
+    unit = re.search(r"(?:jaar|jr\.?|maanden|mnd\.?)", inside)
     spans = []
     for number in numbers:
         end = unit.end() if unit and len(numbers) == 1 else number.end()

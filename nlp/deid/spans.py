@@ -16,7 +16,7 @@ RANK_CONTEXT = 30  # dates, case numbers, addresses
 RANK_NAME = 20  # persons and institutions (+1 for an institution after a type word)
 RANK_WEAK = 10  # ages, bare long numbers
 
-_EDGE_CHARS = " \t\r\n\u00a0,;:!?()[]{}\"“”‘’«»*•"
+_EDGE_CHARS = ' \t\r\n\u00a0,;:!?()[]{}"“”‘’«»*•'
 
 
 class Span(NamedTuple):
@@ -56,13 +56,22 @@ def _subtract(pieces: list[tuple[int, int]], start: int, end: int) -> list[tuple
 
 def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The span without surrounding spaces and punctuation; None if nothing is left to mask."""
-    while start < end and text[start] in _EDGE_CHARS + ".":
+    while start < end and text[start] in _EDGE_CHARS + "." and not _opens(text, start, end):
         start += 1
-    while end > start and text[end - 1] in _EDGE_CHARS + "-":
+    while end > start and text[end - 1] in _EDGE_CHARS + "-" and not _closes(text, start, end):
         end -= 1
     if not any(ch.isalnum() for ch in text[start:end]):
         return None
     return start, end
+
+
+def _opens(text: str, start: int, end: int) -> bool:
+    """A bracket that the span closes again, as in "(010) 123 45 67"."""
+    return text[start] == "(" and text.count(")", start, end) > text.count("(", start + 1, end)
+
+
+def _closes(text: str, start: int, end: int) -> bool:
+    return text[end - 1] == ")" and text.count("(", start, end) > text.count(")", start, end - 1)
 
 
 def split_lines(spans: list[Span], text: str) -> list[Span]:

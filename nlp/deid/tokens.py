@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from .lexicon import KEEP_TERMS
+from .lexicon import KEEP_TERMS, words
 
 # Letters, with inner apostrophes and hyphens ("D'Souza", "Al-Hassan", "Berg-Smit").
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d_]+)*)*")
@@ -34,7 +34,15 @@ def tokenize(text: str) -> list[Token]:
         name_shaped = capitalised and not word.isupper() and not _has_inner_capital(word)
         sentence_start = capitalised and starts_sentence(text, start)
         tokens.append(
-            Token(word, word.lower(), start, start + len(word), capitalised, name_shaped, sentence_start)
+            Token(
+                word,
+                word.lower(),
+                start,
+                start + len(word),
+                capitalised,
+                name_shaped,
+                sentence_start,
+            )
         )
     return tokens
 
@@ -55,7 +63,7 @@ def starts_sentence(text: str, start: int) -> bool:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    """"dhr." "mw." "J." "o.a.": a full stop after one of these ends no sentence."""
+    """ "dhr." "mw." "J." "o.a.": a full stop after one of these ends no sentence."""
     start = dot
     while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "."):
         start -= 1
@@ -63,9 +71,9 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return len(word.replace(".", "")) == 1 or word in _ABBREVIATIONS
 
 
-_ABBREVIATIONS = frozenset(
+_ABBREVIATIONS = words(
     "dhr mw mevr mej dr drs ir ing mr prof ds fam bijv o.a d.w.z m.b.t i.v.m a.s t.a.v nr tel"
-    " ca evt mbt ivm st".split()
+    " ca evt mbt ivm st"
 )
 
 
