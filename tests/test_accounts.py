@@ -306,3 +306,14 @@ def test_an_expired_session_while_writing_keeps_the_story_text(anonymous):
     login(client, "teller")
     form_page = client.get("/vertel").text
     assert 'data-draft="verhaal"' in form_page and "data-clear-draft" not in form_page
+
+
+def test_one_ip_address_trying_many_accounts_is_slowed_down(anonymous):
+    db = anonymous.app.state.db
+    call = anonymous.portal.call
+    for i in range(accounts.IP_LIMIT):
+        call(accounts.authenticate, db, f"gok{i}@example.nl", "fout fout fout", "9.9.9.9")
+    from_that_ip = call(accounts.authenticate, db, USERS["teller"][0], PASSWORD, "9.9.9.9")
+    assert from_that_ip.message == accounts.LOCKED
+    elsewhere = call(accounts.authenticate, db, USERS["teller"][0], PASSWORD, "8.8.8.8")
+    assert elsewhere.message is None
