@@ -25,7 +25,15 @@ setup: $(STAMP)
 run: $(STAMP)
 	VERTELPUNT_DEMO=1 $(BIN)/vertelpunt serve
 
-test: $(TEST_STAMP)
+# axe-core for the accessibility tests (tests/e2e), from npm, pinned by its lock file.
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility tests will skip (and fail in CI)"; fi
+
+test: $(TEST_STAMP) $(AXE)
 	$(BIN)/python -m pytest -q
 
 lint: $(TEST_STAMP)

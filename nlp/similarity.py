@@ -44,7 +44,9 @@ def vectorize(docs: list[str]) -> sparse.csr_matrix:
         return sparse.csr_matrix((n, 0), dtype=np.float32)
 
 
-def top_neighbours(docs: list[str], k: int = K, chunk: int = CHUNK) -> list[list[tuple[int, float]]]:
+def top_neighbours(
+    docs: list[str], k: int = K, chunk: int = CHUNK
+) -> list[list[tuple[int, float]]]:
     """For every document, its k most similar other documents as (index, cosine), best first."""
     matrix = vectorize(docs)
     n = matrix.shape[0]

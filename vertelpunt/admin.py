@@ -67,7 +67,7 @@ async def invite(request: Request):
             request.app.state.db,
             str(form.get("email", "")),
             str(form.get("role", "")),
-            int(team) if team.isdigit() else None,
+            int(team) if team.isdecimal() and len(team) < 10 else None,
             actor_of(request),
         )
     except accounts.AccountError as error:
@@ -91,7 +91,9 @@ async def update_user(request: Request):
             error="Je kunt jezelf niet blokkeren of je eigen beheerrol afnemen.",
             status_code=422,
         )
-    team_ids = [int(t) for t in form.getlist("teams") if str(t).isdigit()]
+    team_ids = [
+        int(t) for t in form.getlist("teams") if str(t).isdecimal() and len(str(t)) < 10
+    ]
     async with db.write() as conn:
         cursor = await conn.execute(
             "UPDATE users SET role = ?, active = ? WHERE id = ?", (role, active, user_id)
@@ -145,7 +147,7 @@ async def update_settings(request: Request):
     values = {}
     for key, (_default, help_text, check) in APP_SETTINGS.items():
         raw = str(form.get(key, "")).strip()
-        if not raw.isdigit() or not check(int(raw)):
+        if not (raw.isdecimal() and len(raw) < 10) or not check(int(raw)):
             return await overview(
                 request, error=f"Ongeldige waarde bij: {help_text}", status_code=422
             )
@@ -166,7 +168,7 @@ async def update_settings(request: Request):
 async def event_log(request: Request):
     db = request.app.state.db
     page = request.query_params.get("pagina", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = int(page) if page.isdecimal() and len(page) < 6 and int(page) > 0 else 1
     rows = await db.fetchall(
         "SELECT id, at, actor, action, subject, detail, ip FROM events ORDER BY id DESC"
         " LIMIT ? OFFSET ?",

@@ -35,7 +35,7 @@ def error(message: str, status: int = 422, fields: dict | None = None) -> JSONRe
 async def read_json(request: Request) -> dict:
     try:
         body = json.loads(await request.body() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, 5,000-digit numbers, [[[[...
         raise HTTPException(400, "De inhoud is geen geldige JSON.") from None
     if not isinstance(body, dict):
         raise HTTPException(422, "Stuur een JSON-object met de velden van het verhaal.")
@@ -94,10 +94,26 @@ async def confirm_story(request: Request):
 
 
 async def list_stories(request: Request):
-    rows = await stories.list_stories(
-        request.app.state.db, team_ids=visible_team_ids(request.state.user)
-    )
-    return JSONResponse({"stories": [stories.public(row) for row in rows]})
+    """The stories a StoryFilter selects (the same filter as /verhalen and exports)."""
+    from .browse import TOO_SLOW, filtered_stories
+    from .db import QueryTooSlow
+    from .filters import StoryFilter
+    from .search import sync_search_index
+
+    db = request.app.state.db
+    flt = StoryFilter.from_params(request.query_params, visible_team_ids(request.state.user))
+    limit, offset = request.query_params.get("limit", "50"), request.query_params.get("offset", "0")
+    # isdecimal and a length limit: int() refuses '²' and over 4300 digits, SQLite over 2**63.
+    limit = int(limit) if limit.isdecimal() and len(limit) < 10 else 0
+    limit = min(limit, 500) if limit > 0 else 50
+    offset = int(offset) if offset.isdecimal() and len(offset) < 10 else 0
+    await sync_search_index(db)
+    try:
+        rows = await filtered_stories(db, flt, limit, offset)
+    except QueryTooSlow:
+        return error(TOO_SLOW, 503)
+    return JSONResponse({"stories": [stories.public(row) for row in rows],
+                         "filter": flt.query_string(), "limit": limit, "offset": offset})
 
 
 async def get_story(request: Request):

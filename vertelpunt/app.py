@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import sqlite3
 from pathlib import Path
 
 import jinja2
@@ -16,13 +18,28 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import account_pages, admin, api, auth, demo, model_admin, pages, story_pages
+from . import (
+    account_pages,
+    admin,
+    api,
+    auth,
+    browse,
+    demo,
+    imports,
+    model_admin,
+    observations,
+    pages,
+    patterns,
+    review,
+    story_pages,
+)
 from . import taxonomy as taxonomy_store
-from .auth import ADMIN, LOGGED_IN, PUBLIC, READERS, TELLER
+from .auth import ADMIN, LOGGED_IN, PUBLIC, READERS, RESEARCHER, TELLER
 from .db import Database, migrate
+from .exports import pages as export_pages
 from .jobs import Jobs
-from .routing import page
-from .security import SecurityHeadersMiddleware
+from .routing import endpoint, page
+from .security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from .settings import Settings
 from .tagging import TaggingService
 from .worker import Worker
@@ -95,9 +112,46 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "/mijn-verhalen/{id:int}/origineel", story_pages.kept_original, "kept_original", TELLER
         ),
         page("/intrekken", story_pages.withdraw, "withdraw", PUBLIC, ["GET", "POST"]),
-        # Reading de-identified stories
-        page("/verhalen", story_pages.story_list, "story_list", READERS),
-        page("/verhalen/{id:int}", story_pages.story_detail, "story_detail", READERS),
+        # Research workspace: browse & search, patterns, review, observations (issue 6).
+        # Each list or pattern view is also JSON at the same URL + ".json".
+        page("/verhalen", browse.story_list, "story_list", READERS),
+        page("/verhalen.json", browse.story_list, "story_list_json", READERS),
+        page("/verhalen/{id:int}", browse.story_detail, "story_detail", READERS),
+        page(
+            "/verhalen/{id:int}/betekenisvol",
+            observations.mark_significant_page,
+            "mark_significant",
+            RESEARCHER,
+            ["POST"],
+        ),
+        page("/patronen", patterns.patterns_page, "patterns", RESEARCHER),
+        page("/patronen.json", patterns.patterns_page, "patterns_json", RESEARCHER),
+        page(
+            "/observaties", observations.add_observation_page, "add_observation", RESEARCHER,
+            ["POST"],
+        ),
+        page("/review", review.review_page, "review", RESEARCHER),
+        page("/review.json", review.review_page, "review_json", RESEARCHER),
+        page("/review/{id:int}", review.review_decide, "review_decide", RESEARCHER, ["POST"]),
+        # --- Exports and imports (issue 7): researchers export the current filter's stories
+        # and theme summary; admins import story files. See vertelpunt/exports/.
+        page("/export", export_pages.export_page, "export", RESEARCHER),
+        page("/export/rapport", export_pages.export_report, "export_report", RESEARCHER),
+        page("/export/samenvatting.{fmt}", export_pages.export_summary, "export_summary",
+             RESEARCHER),
+        page("/export/verhalen.{fmt}", export_pages.export_stories, "export_stories",
+             RESEARCHER),
+        page("/beheer/import", imports.import_page, "admin_import", ADMIN),
+        page("/beheer/import", imports.upload, "admin_import_upload", ADMIN, ["POST"]),
+        # The same exports in the JSON API; listed before the /api/v1 mount, which would
+        # otherwise answer these paths with a 404.
+        endpoint("/api/v1/themes/summary", export_pages.api_themes_summary,
+                 "api_themes_summary", RESEARCHER),
+        endpoint("/api/v1/export/summary.{fmt}", export_pages.api_export_summary,
+                 "api_export_summary", RESEARCHER),
+        endpoint("/api/v1/export/stories.{fmt}", export_pages.api_export_stories,
+                 "api_export_stories", RESEARCHER),
+        # --- end of exports and imports
         # Administration
         page("/beheer", admin.overview, "admin", ADMIN),
         page("/beheer/uitnodigingen", admin.invite, "admin_invite", ADMIN, ["POST"]),
@@ -144,11 +198,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
             Middleware(auth.AuthMiddleware, https=settings.https),
         ],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            sqlite3.OperationalError: storage_error,
+            OSError: storage_error,
+            Exception: server_error,
+        },
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     unguarded = [r.path for r in iter_routes(routes) if not hasattr(r, "allowed_roles")]
     if unguarded:
@@ -221,6 +280,34 @@ async def http_error(request: Request, exc: HTTPException):
         {"status": exc.status_code, "message": message},
         status_code=exc.status_code,
         headers=exc.headers,
+    )
+
+
+DISK_FULL = (
+    "De opslag van Vertelpunt is vol, dus er kon nu niets worden opgeslagen. Er is ook niets"
+    " half opgeslagen. Een verhaal dat je schreef, staat nog in je browser: probeer het later"
+    " opnieuw. Lezen en zoeken gaan gewoon door. De beheerder moet ruimte vrijmaken."
+)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL, or the operating system's "no space left on device"."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "database or disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+async def storage_error(request: Request, exc: Exception):
+    """A full disk is not a bug: say so plainly, with 507 Insufficient Storage (found by
+    tests/test_faults.py; the write was rolled back, see Database.write). Handled here and
+    not as a 500, so the connection stays open and the app serves the next request."""
+    if not is_disk_full(exc):
+        raise exc  # to server_error
+    log.critical("disk full: could not write on %s: %s", request.url.path, exc)
+    if wants_json(request):
+        return JSONResponse({"error": DISK_FULL}, status_code=507)
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"status": 507, "message": DISK_FULL}, status_code=507
     )
 
 

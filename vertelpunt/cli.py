@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     retag.add_argument("--processes", type=int, default=1, help="tagging processes (default 1)")
     retag.set_defaults(handler=cmd_retag)
 
+    backup = commands.add_parser(
+        "backup", parents=[common], help="a consistent copy of the database, also while it runs"
+    )
+    backup.add_argument("path", type=Path, help="backup file, or a folder for a dated file")
+    backup.set_defaults(handler=cmd_backup)
+
     team = commands.add_parser("team", help="manage teams").add_subparsers(
         dest="action", required=True
     )
@@ -87,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, parents=[common], help=text)
         command.add_argument("file", nargs="?", type=Path, help="JSON Lines file (default: stdin)")
         command.set_defaults(handler=handler)
+    add_export_import_commands(commands, common)
     return parser
 
 
@@ -152,6 +159,17 @@ def cmd_demo(args) -> int:
 
     added, tagged = with_database(settings, work)
     print(f"demo: {added} stories added, {tagged} stories processed")
+    return 0
+
+
+def cmd_backup(args) -> int:
+    from .backup import BackupError, backup
+
+    try:
+        report = backup(settings_from(args).db_path, args.path)
+    except BackupError as error:
+        raise BadInput(str(error)) from None
+    print(report.summary())
     return 0
 
 
@@ -312,4 +330,204 @@ def cmd_deidentify(args) -> int:
                 ],
             }
         )
+    return 0
+
+
+# --- exports and imports (issue 7; the work is in vertelpunt/exports/ and imports.py) --------
+
+SUMMARY_FORMATS = ("csv", "json", "xlsx", "html", "pdf")
+STORY_FORMATS = ("csv", "wide-csv", "xlsx", "jsonl", "qdpx")
+BINARY_FORMATS = ("xlsx", "pdf", "qdpx")
+
+
+def add_export_import_commands(commands, common) -> None:
+    export = commands.add_parser(
+        "export", parents=[common], help="export the theme summary or the stories of a selection"
+    )
+    export.add_argument("what", choices=["summary", "stories"])
+    export.add_argument(
+        "--format", required=True,
+        help=f"summary: {', '.join(SUMMARY_FORMATS)}; stories: {', '.join(STORY_FORMATS)}",
+    )
+    export.add_argument("--theme", action="append", default=[], help="theme id (repeatable)")
+    export.add_argument("--team", action="append", default=[], help="team name or id")
+    export.add_argument("--municipality", action="append", default=[], help="name or id")
+    export.add_argument("--from", dest="start", default="", help="first month, YYYY-MM")
+    export.add_argument("--to", dest="end", default="", help="last month, YYYY-MM")
+    export.add_argument("--q", default="", help="search words (as on the story list)")
+    export.add_argument("--per", choices=["month", "quarter"], default="month")
+    export.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
+    export.set_defaults(handler=cmd_export)
+
+    load = commands.add_parser(
+        "import", parents=[common], help="import stories from a CSV, XLSX or JSON Lines file"
+    )
+    load.add_argument("file", type=Path)
+    load.add_argument("--team", required=True, help="the team these stories belong to")
+    load.add_argument("--all-or-nothing", action="store_true",
+                      help="import nothing when any row is refused")
+    load.add_argument("--no-tag", action="store_true", help="leave tagging to the worker")
+    load.set_defaults(handler=cmd_import)
+
+
+def _cli_filter(args, theme_ids: list[str]):
+    import re
+
+    from .filters import StoryFilter
+
+    for name, value in (("--from", args.start), ("--to", args.end)):
+        if value and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+            raise BadInput(f"{name} must be a month as YYYY-MM, not {value!r}")
+    unknown = [t for t in args.theme if t not in theme_ids]
+    if unknown:
+        raise BadInput(f"unknown theme {unknown[0]!r}; themes are: {', '.join(theme_ids)}")
+    params = {"theme": args.theme, "team": args.team, "municipality": args.municipality,
+              "from": args.start, "to": args.end, "q": args.q, "per": args.per}
+    return StoryFilter.from_params({k: v for k, v in params.items() if v})
+
+
+def _with_export_database(settings: Settings, work):
+    """Like with_database, with more readers and a long query time limit: an export on the
+    command line is a batch job, not a page someone waits for (the web keeps its limit)."""
+    from . import taxonomy as taxonomy_store
+    from .db import Database, QueryTooSlow, migrate
+
+    async def run():
+        migrate(settings.db_path)
+        db = Database(settings.db_path, readers=4,
+                      query_time_limit_ms=max(settings.query_time_limit_ms, 600_000))
+        await db.open()
+        try:
+            await taxonomy_store.ensure_default_taxonomy(db)
+            return await work(db)
+        except QueryTooSlow:
+            raise BadInput("the selection took too long to compute; make it smaller") from None
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def cmd_export(args) -> int:
+    import os
+    import tempfile
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from . import exports
+    from . import taxonomy as taxonomy_store
+    from .events import CLI
+    from .exports import summary as summaries
+    from .exports.common import log_export
+    from .exports.report import render_report, report_pdf
+
+    formats = SUMMARY_FORMATS if args.what == "summary" else STORY_FORMATS
+    if args.format not in formats:
+        raise BadInput(f"--format for {args.what} must be one of: {', '.join(formats)}")
+    to_stdout = args.output in ("-", "")
+    if to_stdout and args.format in BINARY_FORMATS:
+        raise BadInput(f"--format {args.format} is binary: give an output file with -o FILE")
+    output = None if to_stdout else Path(args.output)
+    if output is not None and not output.parent.is_dir():
+        raise BadInput(f"cannot write {output}: folder {output.parent} does not exist")
+    settings = settings_from(args)
+
+    async def work(db):
+        taxonomy = await taxonomy_store.active_taxonomy(db)
+        flt = _cli_filter(args, taxonomy.ids)
+        # Write next to the target and rename at the end: a failed export leaves no half file.
+        handle = (tempfile.NamedTemporaryFile(dir=output.parent, prefix=".vertelpunt-",
+                                              delete=False) if output else sys.stdout.buffer)
+        try:
+            if args.what == "summary":
+                summary = await summaries.theme_summary(db, flt, settings.data_dir / "models")
+                await log_export(db, CLI, "summary", args.format, flt, "cli",
+                                 themes=len(summary["themes"]))
+                if args.format == "xlsx":
+                    summaries.summary_xlsx(summary, handle)
+                else:
+                    handle.write({
+                        "csv": lambda: summaries.summary_csv(summary).encode("utf-8"),
+                        "json": lambda: summaries.summary_json(summary).encode("utf-8"),
+                        "html": lambda: render_report(summary, None).encode("utf-8"),
+                        "pdf": lambda: report_pdf(summary),
+                    }[args.format]())
+                count = len(summary["themes"])
+            else:
+                fmt = exports.story_format(args.format)
+                count = await exports.tables.count_stories(db, flt)
+                await log_export(db, CLI, "stories", fmt, flt, "cli", stories=count)
+                columns = ("{task.description}", BarColumn(), MofNCompleteColumn(),
+                           TimeRemainingColumn())
+                with Progress(*columns, console=_console(), transient=True) as progress:
+                    task = progress.add_task("export", total=count)
+                    await exports.write_stories(
+                        db, flt, fmt, taxonomy, handle,
+                        on_progress=lambda done: progress.update(task, completed=done),
+                    )
+            handle.flush()
+        except BaseException:
+            if output:
+                handle.close()
+                os.unlink(handle.name)
+            raise
+        if output:
+            handle.close()
+            os.replace(handle.name, output)
+        return count
+
+    count = _with_export_database(settings, work)
+    unit = "themes" if args.what == "summary" else "stories"
+    where = output or "stdout"
+    _console().print(f"export {args.what} ({args.format}): {count} {unit} -> {where}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from . import imports
+    from .events import CLI
+    from .tagging import TaggingService
+    from .worker import Worker
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot read {args.file}: {error.strerror}") from None
+    try:
+        rows = imports.read_rows(args.file.name, data)
+    except imports.ImportRefused as refused:
+        raise BadInput(str(refused)) from None
+    settings = settings_from(args)
+
+    async def work(db):
+        try:
+            await imports.resolve_team(db, args.team)
+        except imports.ImportRefused as refused:
+            raise BadInput(str(refused)) from None
+        columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=_console(), transient=True) as progress:
+            task = progress.add_task("controleren en anonimiseren", total=len(rows))
+            report = await imports.import_rows(
+                db, args.file.name, rows, args.team, CLI, args.all_or_nothing,
+                on_progress=lambda done, total: progress.update(task, completed=done),
+            )
+            tagged = 0
+            if report.imported and not args.no_tag:
+                worker = Worker(db, TaggingService(settings.data_dir / "models"))
+                task = progress.add_task("taggen", total=None)
+                while handled := await worker.run_once():
+                    tagged += handled
+                    progress.update(task, completed=tagged)
+        return report, tagged
+
+    report, tagged = with_database(settings, work)
+    for row in report.rows:  # one JSON line per row of the file: what happened and why
+        write_line({"row": row.row, "status": row.status, "story_id": row.story_id,
+                    "reason": row.reason})
+    _console().print(
+        f"import {args.file.name}: {report.imported} imported, {report.refused} refused,"
+        f" {tagged} tagged"
+    )
     return 0

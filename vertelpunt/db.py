@@ -9,6 +9,7 @@ a slow search never holds up a cheap page. WAL mode lets readers work while the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 import time
@@ -165,11 +166,19 @@ class Database:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            else:
                 await self._writer.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+
+    async def _rollback(self) -> None:
+        """Roll back after an error, including a failed COMMIT (a full disk): otherwise the
+        writer stays inside the broken transaction and every later write fails. SQLite may
+        already have rolled back by itself; then there is nothing left to do."""
+        if self._writer is not None and self._writer.in_transaction:
+            # Keep the original error, which the caller re-raises.
+            with contextlib.suppress(sqlite3.OperationalError):
+                await self._writer.execute("ROLLBACK")
 
     async def checkpoint(self) -> None:
         """Copy the WAL into the database file and empty it: after a deletion, the removed

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from nlp import deidentify as deid
 
+from . import search
 from .app_settings import get_app_setting
 from .db import Database
 from .events import Actor, log_event
@@ -209,6 +210,9 @@ async def delete_story_text(db: Database, story_id: int, actor: Actor, action: s
             (story_id,),
         )
         await log_event(conn, actor, action, f"story:{story_id}")
+    # A trigger removed the story from the search index; rewrite the index so its terms are
+    # gone from the file too (vertelpunt/search.py).
+    await search.purge_deleted_terms(db)
     await db.checkpoint()
 
 

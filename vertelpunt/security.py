@@ -6,7 +6,8 @@ vertelpunt/static, served by the app itself.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -43,3 +44,39 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuse a request body over `max_body_bytes` with the app's own Dutch 413 answer.
+
+    Starlette's `max_body_size` answers a too-large declared Content-Length with a plain
+    English "Content Too Large" that replaces whatever the app sends. Here the limit is
+    enforced while the body is read instead: reading past it raises HTTPException(413),
+    which the app's error handler turns into the Dutch page or JSON error (found by
+    tests/test_fuzz.py).
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        too_large = declared.isdigit() and int(declared) > self.max_body_bytes
+        total = 0
+
+        async def limited_receive() -> Message:
+            nonlocal total
+            if too_large:
+                raise HTTPException(413)
+            message = await receive()
+            if message["type"] == "http.request":
+                total += len(message.get("body", b""))
+                if total > self.max_body_bytes:
+                    raise HTTPException(413)
+            return message
+
+        await self.app(scope, limited_receive, send)
