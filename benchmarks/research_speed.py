@@ -33,8 +33,18 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-TERMS = ["schulden", "deurwaarder", "mantelzorger", "wachtlijst", "scheiding", "schimmel",
-         "toestemming", "ondersteuning", "voedselbank", "intervisie"]
+TERMS = [
+    "schulden",
+    "deurwaarder",
+    "mantelzorger",
+    "wachtlijst",
+    "scheiding",
+    "schimmel",
+    "toestemming",
+    "ondersteuning",
+    "voedselbank",
+    "intervisie",
+]
 THEMES = ["armoede", "samenwerking", "informeel-netwerk", "opvoeding", "wonen", "gezondheid"]
 
 
@@ -57,8 +67,13 @@ def urls(db: Path, rng: random.Random) -> dict[str, list[str]]:
         else:
             year = rng.choice((2022, 2023, 2024, 2025))
             browse.append(f"/verhalen?theme={theme}&from={year}-01&to={year}-12&q={term}")
-    patterns = ["/patronen", "/patronen?per=quarter", f"/patronen?team={teams[0]}",
-                "/patronen?theme=armoede", "/patronen?from=2025-01&to=2025-12"]
+    patterns = [
+        "/patronen",
+        "/patronen?per=quarter",
+        f"/patronen?team={teams[0]}",
+        "/patronen?theme=armoede",
+        "/patronen?from=2025-01&to=2025-12",
+    ]
     detail = [f"/verhalen/{rng.randint(1, max_id)}" for _ in range(200)]
     return {"browse": browse, "patterns": patterns, "detail": detail}
 
@@ -85,22 +100,43 @@ def summary(name: str, values: list[float]) -> str:
         return f"{name:10s} no requests"
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(round(0.95 * len(values))) - 1)]
-    return (f"{name:10s} n={len(values):5d}  p50={statistics.median(values):7.1f}"
-            f"  p95={p95:7.1f}  max={values[-1]:7.1f}  {'ok' if p95 < 150 else 'SLOW'}")
+    return (
+        f"{name:10s} n={len(values):5d}  p50={statistics.median(values):7.1f}"
+        f"  p95={p95:7.1f}  max={values[-1]:7.1f}  {'ok' if p95 < 150 else 'SLOW'}"
+    )
 
 
 async def run(args) -> None:
     rng = random.Random(args.seed)
     targets = urls(args.db, rng)
     port = free_port()
-    env = {**os.environ, "VERTELPUNT_DB": str(args.db), "VERTELPUNT_WORKER": "0",
-           "VERTELPUNT_DEMO": "0", "VERTELPUNT_DATA_DIR": str(args.data_dir),
-           "VERTELPUNT_READERS": str(args.readers)}
+    env = {
+        **os.environ,
+        "VERTELPUNT_DB": str(args.db),
+        "VERTELPUNT_WORKER": "0",
+        "VERTELPUNT_DEMO": "0",
+        "VERTELPUNT_DATA_DIR": str(args.data_dir),
+        "VERTELPUNT_READERS": str(args.readers),
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "vertelpunt.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-         "--no-access-log"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "vertelpunt.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--workers",
+            str(args.workers),
+        ],
+        cwd=ROOT,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -113,8 +149,10 @@ async def run(args) -> None:
                     pass
                 await asyncio.sleep(0.1)
         limits = httpx.Limits(max_connections=1)
-        clients = [httpx.AsyncClient(base_url=base, timeout=args.timeout, limits=limits)
-                   for _ in range(args.clients)]
+        clients = [
+            httpx.AsyncClient(base_url=base, timeout=args.timeout, limits=limits)
+            for _ in range(args.clients)
+        ]
         for client in clients:
             await login(client, args.email, args.password)
 
@@ -151,8 +189,10 @@ async def run(args) -> None:
         await asyncio.gather(*(client_loop(i, c) for i, c in enumerate(clients)))
         elapsed = time.perf_counter() - started
         total = sum(len(v) for v in results.values())
-        print(f"under load: {args.clients} concurrent clients, {total} requests in"
-              f" {elapsed:.1f} s ({total / elapsed:.0f} requests/s):")
+        print(
+            f"under load: {args.clients} concurrent clients, {total} requests in"
+            f" {elapsed:.1f} s ({total / elapsed:.0f} requests/s):"
+        )
         for kind, values in results.items():
             print("  " + summary(kind, values))
         if errors:
@@ -175,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="at most, for the load part")
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--readers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     asyncio.run(run(args))

@@ -212,3 +212,13 @@ CREATE TRIGGER taxonomy_research_update AFTER UPDATE ON taxonomy_versions
 BEGIN
     UPDATE research_state SET version = version + 1 WHERE id = 1;
 END;
+
+-- The small-number threshold k (app_settings.min_cell) is read through the same cache.
+CREATE TRIGGER app_settings_research_insert AFTER INSERT ON app_settings
+BEGIN
+    UPDATE research_state SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER app_settings_research_update AFTER UPDATE ON app_settings
+BEGIN
+    UPDATE research_state SET version = version + 1 WHERE id = 1;
+END;

@@ -322,3 +322,58 @@ def test_any_import_file_gets_an_answer_never_an_error(admin, name, data, team):
     response = upload(admin, name, data, team)
     assert_no_server_error(response)
     assert response.status_code in (303, 409, 413, 422), response.status_code
+
+
+# --- the other forms: researchers' and admins' -----------------------------------------
+
+RESEARCH_FORMS = [
+    ("/review/{story}", ["theme", "decision", "reason"]),
+    ("/observaties", ["query", "text", "interpretation"]),
+    ("/verhalen/{story}/betekenisvol", ["theme", "reason"]),
+]
+ADMIN_FORMS = [
+    ("/beheer/uitnodigingen", ["email", "role", "team"]),
+    ("/beheer/gebruikers/{user}", ["role", "active", "teams"]),
+    ("/beheer/teams", ["name", "municipality"]),
+    ("/beheer/instellingen", ["min_cell", "keep_original", "retention_days"]),
+    ("/beheer/taxonomie", ["toml"]),
+]
+form_fields = st.one_of(form_value, st.lists(form_value, max_size=3))
+
+
+def confirmed_story(client) -> int:
+    """A confirmed story of the teller's team (the researcher's forms need one)."""
+    login(client, "teller")
+    response = client.post("/vertel", data={**story_form(client), "csrf_token": csrf(client)})
+    done = client.post(response.headers["location"],
+                       data={"action": "confirm", "csrf_token": csrf(client)})
+    assert done.status_code == 200
+    return int(re.search(r"/vertel/(\d+)/", response.headers["location"]).group(1))
+
+
+@FUZZ
+@given(form=st.sampled_from(RESEARCH_FORMS + ADMIN_FORMS), values=st.lists(form_fields,
+                                                                          min_size=3, max_size=3))
+def test_research_and_admin_forms_never_fail(client, form, values):
+    if not hasattr(client, "story"):
+        client.story = confirmed_story(client)
+    path, fields = form
+    login(client, "admin" if form in ADMIN_FORMS else "researcher")
+    path = path.format(story=client.story, user=client.user_ids["teller_b"])
+    data = dict(zip(fields, values, strict=False))
+    response = client.post(path, data={**data, "csrf_token": csrf(client)})
+    assert_no_server_error(response)
+    assert response.status_code in (200, 303, 400, 404, 409, 422), (path, response.status_code)
+
+
+@FUZZ
+@given(page=query_value, current=form_value, password=form_value, name=form_value)
+def test_account_and_admin_pages_never_fail(client, page, current, password, name):
+    login(client, "admin")
+    assert_no_server_error(client.get("/beheer/logboek", params={"pagina": page}))
+    response = client.post("/account/wachtwoord", data={
+        "current": current, "password": password, "password2": password,
+        "csrf_token": csrf(client)})
+    assert_no_server_error(response)
+    response = client.post("/account/tokens", data={"name": name, "csrf_token": csrf(client)})
+    assert_no_server_error(response)

@@ -62,7 +62,8 @@ def test_saving_the_taxonomy_makes_a_new_version_and_retags_with_a_diff(anonymou
     assert new.version != old.version and "huisdieren" in new.ids
     rows = client.portal.call(
         db.fetchall,
-        "SELECT theme, taxonomy_version FROM story_themes WHERE story_id = ? AND source GLOB 'nlp:*'",
+        "SELECT theme, taxonomy_version FROM story_themes"
+        " WHERE story_id = ? AND source GLOB 'nlp:*'",
         (story_id,),
     )
     assert "huisdieren" in {r["theme"] for r in rows}

@@ -177,14 +177,16 @@ def test_distinctive_terms_link_to_a_search(anonymous):
 
 
 def test_log_odds_scores_favour_the_theme_words():
-    texts = [(i, f"deurwaarder schulden brief{i}") for i in range(10)]
-    texts += [(10 + i, f"tuin buren dag{i}") for i in range(10)]
-    themes = {i: {"armoede"} if i < 10 else set() for i in range(20)}
-    result = patterns._log_odds(texts, themes, per_theme=3)["themes"]
-    top = result["armoede"][0]
-    assert top["term"] in ("deurwaarder", "schulden") and top["stories"] == 10
-    assert top["z"] > 1.96
-    assert all(t["term"] not in ("tuin", "buren") for t in result["armoede"])
+    docs = [["deurwaarder", "schuld", f"brief{i}"] for i in range(10)]
+    docs += [["tuin", "buren", f"dag{i}"] for i in range(10)]
+    labels = [{"armoede"} if i < 10 else set() for i in range(20)]
+    result = patterns.log_odds(docs, labels, top=3)
+    stem, z, stories = result["armoede"][0]
+    assert stem in ("deurwaarder", "schuld") and stories == 10 and z > 1.96
+    assert all(t[0] not in ("tuin", "buren") for t in result["armoede"])
+    assert patterns.log_odds([], [], top=3) == {}
+    forms = patterns.word_forms(["De deurwaarders kwamen. Een deurwaarder belde."], {"deurwaarder"})
+    assert forms == {"deurwaarder": "deurwaarder"} or forms == {"deurwaarder": "deurwaarders"}
 
 
 def test_lessons_and_disagreements(anonymous):

@@ -91,9 +91,7 @@ async def update_user(request: Request):
             error="Je kunt jezelf niet blokkeren of je eigen beheerrol afnemen.",
             status_code=422,
         )
-    team_ids = [
-        int(t) for t in form.getlist("teams") if str(t).isdecimal() and len(str(t)) < 10
-    ]
+    team_ids = [int(t) for t in form.getlist("teams") if str(t).isdecimal() and len(str(t)) < 10]
     async with db.write() as conn:
         cursor = await conn.execute(
             "UPDATE users SET role = ?, active = ? WHERE id = ?", (role, active, user_id)

@@ -112,8 +112,14 @@ async def list_stories(request: Request):
         rows = await filtered_stories(db, flt, limit, offset)
     except QueryTooSlow:
         return error(TOO_SLOW, 503)
-    return JSONResponse({"stories": [stories.public(row) for row in rows],
-                         "filter": flt.query_string(), "limit": limit, "offset": offset})
+    return JSONResponse(
+        {
+            "stories": [stories.public(row) for row in rows],
+            "filter": flt.query_string(),
+            "limit": limit,
+            "offset": offset,
+        }
+    )
 
 
 async def get_story(request: Request):

@@ -127,7 +127,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         page("/patronen", patterns.patterns_page, "patterns", RESEARCHER),
         page("/patronen.json", patterns.patterns_page, "patterns_json", RESEARCHER),
         page(
-            "/observaties", observations.add_observation_page, "add_observation", RESEARCHER,
+            "/observaties",
+            observations.add_observation_page,
+            "add_observation",
+            RESEARCHER,
             ["POST"],
         ),
         page("/review", review.review_page, "review", RESEARCHER),
@@ -137,20 +140,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # and theme summary; admins import story files. See vertelpunt/exports/.
         page("/export", export_pages.export_page, "export", RESEARCHER),
         page("/export/rapport", export_pages.export_report, "export_report", RESEARCHER),
-        page("/export/samenvatting.{fmt}", export_pages.export_summary, "export_summary",
-             RESEARCHER),
-        page("/export/verhalen.{fmt}", export_pages.export_stories, "export_stories",
-             RESEARCHER),
+        page(
+            "/export/samenvatting.{fmt}", export_pages.export_summary, "export_summary", RESEARCHER
+        ),
+        page("/export/verhalen.{fmt}", export_pages.export_stories, "export_stories", RESEARCHER),
         page("/beheer/import", imports.import_page, "admin_import", ADMIN),
         page("/beheer/import", imports.upload, "admin_import_upload", ADMIN, ["POST"]),
         # The same exports in the JSON API; listed before the /api/v1 mount, which would
         # otherwise answer these paths with a 404.
-        endpoint("/api/v1/themes/summary", export_pages.api_themes_summary,
-                 "api_themes_summary", RESEARCHER),
-        endpoint("/api/v1/export/summary.{fmt}", export_pages.api_export_summary,
-                 "api_export_summary", RESEARCHER),
-        endpoint("/api/v1/export/stories.{fmt}", export_pages.api_export_stories,
-                 "api_export_stories", RESEARCHER),
+        endpoint(
+            "/api/v1/themes/summary",
+            export_pages.api_themes_summary,
+            "api_themes_summary",
+            RESEARCHER,
+        ),
+        endpoint(
+            "/api/v1/export/summary.{fmt}",
+            export_pages.api_export_summary,
+            "api_export_summary",
+            RESEARCHER,
+        ),
+        endpoint(
+            "/api/v1/export/stories.{fmt}",
+            export_pages.api_export_stories,
+            "api_export_stories",
+            RESEARCHER,
+        ),
         # --- end of exports and imports
         # Administration
         page("/beheer", admin.overview, "admin", ADMIN),
@@ -162,8 +177,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         page("/beheer/instellingen", admin.update_settings, "admin_settings", ADMIN, ["POST"]),
         page("/beheer/logboek", admin.event_log, "admin_events", ADMIN),
         page("/beheer/taxonomie", model_admin.taxonomy_page, "admin_taxonomy", ADMIN),
-        page("/beheer/taxonomie", model_admin.save_taxonomy, "admin_save_taxonomy", ADMIN,
-             ["POST"]),
+        page(
+            "/beheer/taxonomie", model_admin.save_taxonomy, "admin_save_taxonomy", ADMIN, ["POST"]
+        ),
         page("/beheer/hertaggen", model_admin.start_retag, "admin_retag", ADMIN, ["POST"]),
         page("/beheer/trainen", model_admin.start_training, "admin_train", ADMIN, ["POST"]),
         # JSON API

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -26,6 +27,7 @@ from .filters import (
     SIGNIFIER_BUCKETS,
     SOURCE_COLUMN,
     StoryFilter,
+    begin,
     cached,
     period_label,
     period_of,
@@ -204,7 +206,7 @@ def theme_label(names: Labels, theme: str) -> str:
 
 async def browse(db: Database, flt: StoryFilter, page: int, base: str) -> dict:
     """Everything the story list shows: stories, facets with counts and toggle links."""
-    await search.sync_search_index(db)
+    await begin(db)
     key = ("browse", flt.cache_key(), flt.interval, page, base)
     return await cached(db, key, lambda: _browse(db, flt, page, base))
 
@@ -426,7 +428,35 @@ async def story_list(request: Request):
         return too_slow(request, as_json)
     if as_json:
         return JSONResponse(to_jsonable(data))
-    return render(request, "story_list.html", data)
+    cards, sidebar = rendered_once(
+        request, (data,), ("_story_cards.html", "_story_sidebar.html"), data
+    )
+    return render(
+        request, "story_list.html", {**data, "cards_html": cards, "sidebar_html": sidebar}
+    )
+
+
+_rendered: OrderedDict = OrderedDict()
+
+
+def rendered_once(
+    request: Request, sources: tuple, templates: tuple, context, extra: tuple = ()
+) -> tuple:
+    """Templates rendered once per cached value(s) (`sources`, by identity, plus `extra`)
+    and then reused as HTML: lists and tables are the same for every reader of a selection,
+    and rendering them costs more than serving the cached numbers. Only user-independent
+    parts go here (no csrf token, no role checks). `context` may be a function."""
+    key = (*map(id, sources), *extra, templates)
+    if key in _rendered:
+        _rendered.move_to_end(key)
+        return _rendered[key][1]
+    env = request.app.state.templates.env
+    values = context() if callable(context) else context
+    html = tuple(Markup(env.get_template(name).render(values)) for name in templates)
+    _rendered[key] = (sources, html)  # holding the sources keeps their ids from being reused
+    if len(_rendered) > 256:
+        _rendered.popitem(last=False)
+    return html
 
 
 # --- one story -----------------------------------------------------------------------------
@@ -513,7 +543,7 @@ async def story_detail(request: Request):
     db = request.app.state.db
     story = await readable_story(request, request.path_params["id"])
     await log_story_view(request, story["id"])
-    await search.sync_search_index(db)
+    await begin(db)
     data = await story_view(db, story, visible_team_ids(request.state.user))
     if wants_json(request):
         return JSONResponse(

@@ -60,7 +60,7 @@ def line_chart(title: str, periods: list[dict], values: list, y_max: int, uid: s
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}"'
-        f' role="img" aria-labelledby="{uid}-t {uid}-d" xmlns="http://www.w3.org/2000/svg">',
+        f' role="img" aria-labelledby="{uid}-t {uid}-d">',
         f'<title id="{uid}-t">{escape(title)}</title>',
         f'<desc id="{uid}-d">{escape(desc)}</desc>',
         f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}"'

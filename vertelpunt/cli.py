@@ -228,7 +228,10 @@ def cmd_retag(args) -> int:
         with Progress(*columns, console=_console()) as progress:
             task = progress.add_task("retag", total=None)
             return await retag.retag(
-                db, taxonomy, settings.data_dir / "models", settings.data_dir / "retag",
+                db,
+                taxonomy,
+                settings.data_dir / "models",
+                settings.data_dir / "retag",
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
                 processes=args.processes,
             )
@@ -346,7 +349,8 @@ def add_export_import_commands(commands, common) -> None:
     )
     export.add_argument("what", choices=["summary", "stories"])
     export.add_argument(
-        "--format", required=True,
+        "--format",
+        required=True,
         help=f"summary: {', '.join(SUMMARY_FORMATS)}; stories: {', '.join(STORY_FORMATS)}",
     )
     export.add_argument("--theme", action="append", default=[], help="theme id (repeatable)")
@@ -364,8 +368,9 @@ def add_export_import_commands(commands, common) -> None:
     )
     load.add_argument("file", type=Path)
     load.add_argument("--team", required=True, help="the team these stories belong to")
-    load.add_argument("--all-or-nothing", action="store_true",
-                      help="import nothing when any row is refused")
+    load.add_argument(
+        "--all-or-nothing", action="store_true", help="import nothing when any row is refused"
+    )
     load.add_argument("--no-tag", action="store_true", help="leave tagging to the worker")
     load.set_defaults(handler=cmd_import)
 
@@ -381,8 +386,15 @@ def _cli_filter(args, theme_ids: list[str]):
     unknown = [t for t in args.theme if t not in theme_ids]
     if unknown:
         raise BadInput(f"unknown theme {unknown[0]!r}; themes are: {', '.join(theme_ids)}")
-    params = {"theme": args.theme, "team": args.team, "municipality": args.municipality,
-              "from": args.start, "to": args.end, "q": args.q, "per": args.per}
+    params = {
+        "theme": args.theme,
+        "team": args.team,
+        "municipality": args.municipality,
+        "from": args.start,
+        "to": args.end,
+        "q": args.q,
+        "per": args.per,
+    }
     return StoryFilter.from_params({k: v for k, v in params.items() if v})
 
 
@@ -394,8 +406,11 @@ def _with_export_database(settings: Settings, work):
 
     async def run():
         migrate(settings.db_path)
-        db = Database(settings.db_path, readers=4,
-                      query_time_limit_ms=max(settings.query_time_limit_ms, 600_000))
+        db = Database(
+            settings.db_path,
+            readers=4,
+            query_time_limit_ms=max(settings.query_time_limit_ms, 600_000),
+        )
         await db.open()
         try:
             await taxonomy_store.ensure_default_taxonomy(db)
@@ -436,33 +451,47 @@ def cmd_export(args) -> int:
         taxonomy = await taxonomy_store.active_taxonomy(db)
         flt = _cli_filter(args, taxonomy.ids)
         # Write next to the target and rename at the end: a failed export leaves no half file.
-        handle = (tempfile.NamedTemporaryFile(dir=output.parent, prefix=".vertelpunt-",
-                                              delete=False) if output else sys.stdout.buffer)
+        handle = (
+            tempfile.NamedTemporaryFile(dir=output.parent, prefix=".vertelpunt-", delete=False)
+            if output
+            else sys.stdout.buffer
+        )
         try:
             if args.what == "summary":
                 summary = await summaries.theme_summary(db, flt, settings.data_dir / "models")
-                await log_export(db, CLI, "summary", args.format, flt, "cli",
-                                 themes=len(summary["themes"]))
+                await log_export(
+                    db, CLI, "summary", args.format, flt, "cli", themes=len(summary["themes"])
+                )
                 if args.format == "xlsx":
                     summaries.summary_xlsx(summary, handle)
                 else:
-                    handle.write({
-                        "csv": lambda: summaries.summary_csv(summary).encode("utf-8"),
-                        "json": lambda: summaries.summary_json(summary).encode("utf-8"),
-                        "html": lambda: render_report(summary, None).encode("utf-8"),
-                        "pdf": lambda: report_pdf(summary),
-                    }[args.format]())
+                    handle.write(
+                        {
+                            "csv": lambda: summaries.summary_csv(summary).encode("utf-8"),
+                            "json": lambda: summaries.summary_json(summary).encode("utf-8"),
+                            "html": lambda: render_report(summary, None).encode("utf-8"),
+                            "pdf": lambda: report_pdf(summary),
+                        }[args.format]()
+                    )
                 count = len(summary["themes"])
             else:
                 fmt = exports.story_format(args.format)
                 count = await exports.tables.count_stories(db, flt)
                 await log_export(db, CLI, "stories", fmt, flt, "cli", stories=count)
-                columns = ("{task.description}", BarColumn(), MofNCompleteColumn(),
-                           TimeRemainingColumn())
+                columns = (
+                    "{task.description}",
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeRemainingColumn(),
+                )
                 with Progress(*columns, console=_console(), transient=True) as progress:
                     task = progress.add_task("export", total=count)
                     await exports.write_stories(
-                        db, flt, fmt, taxonomy, handle,
+                        db,
+                        flt,
+                        fmt,
+                        taxonomy,
+                        handle,
                         on_progress=lambda done: progress.update(task, completed=done),
                     )
             handle.flush()
@@ -510,7 +539,12 @@ def cmd_import(args) -> int:
         with Progress(*columns, console=_console(), transient=True) as progress:
             task = progress.add_task("controleren en anonimiseren", total=len(rows))
             report = await imports.import_rows(
-                db, args.file.name, rows, args.team, CLI, args.all_or_nothing,
+                db,
+                args.file.name,
+                rows,
+                args.team,
+                CLI,
+                args.all_or_nothing,
                 on_progress=lambda done, total: progress.update(task, completed=done),
             )
             tagged = 0
@@ -524,8 +558,9 @@ def cmd_import(args) -> int:
 
     report, tagged = with_database(settings, work)
     for row in report.rows:  # one JSON line per row of the file: what happened and why
-        write_line({"row": row.row, "status": row.status, "story_id": row.story_id,
-                    "reason": row.reason})
+        write_line(
+            {"row": row.row, "status": row.status, "story_id": row.story_id, "reason": row.reason}
+        )
     _console().print(
         f"import {args.file.name}: {report.imported} imported, {report.refused} refused,"
         f" {tagged} tagged"

@@ -20,9 +20,13 @@ Query string (repeat a key for several values):
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
@@ -207,14 +211,12 @@ class StoryFilter:
                 for r in ranges:
                     params += list(parse_range(r))
         for theme in self.disagreement:
+            # Teller and tagger disagree on an effective theme: exactly one of them gave it.
             sql.append(
-                f"({s}.nlp_status = 'done' AND"
-                f" EXISTS (SELECT 1 FROM story_themes d WHERE d.story_id = {s}.id"
-                f" AND d.theme = ? AND d.source = 'teller') !="
-                f" EXISTS (SELECT 1 FROM story_themes d WHERE d.story_id = {s}.id"
-                f" AND d.theme = ? AND d.source GLOB 'nlp:*'))"
+                f"({s}.nlp_status = 'done' AND {s}.id IN (SELECT e.story_id FROM"
+                " story_effective_themes e WHERE e.theme = ? AND e.by_teller != e.by_nlp))"
             )
-            params += [theme, theme]
+            params.append(theme)
         match = self.match()
         if with_search and match:
             sql.append(f"{s}.id IN (SELECT rowid FROM story_fts WHERE story_fts MATCH ?)")
@@ -315,27 +317,107 @@ MONTHS_NL = [
 ]
 
 
-# --- a cache that forgets when the data changes --------------------------------------------
+# --- a cache that follows the data ---------------------------------------------------------
 
-_cache: OrderedDict = OrderedDict()
 CACHE_SIZE = 512
+SLOW_COMPUTE = 0.25  # seconds: a value this costly may be served stale while it is refreshed
+MAX_STALE = 300  # seconds
+
+
+@dataclass
+class _Entry:
+    version: int
+    value: object
+    cost: float
+    computed_at: float
+
+
+_cache: OrderedDict[tuple, _Entry] = OrderedDict()
+_running: dict[tuple, asyncio.Future] = {}
+_background: set[asyncio.Task] = set()
+log = logging.getLogger(__name__)
+
+
+_request_version: ContextVar[tuple[str, int] | None] = ContextVar("research_version", default=None)
+
+
+async def begin(db: Database) -> int:
+    """Start a research request: index what waits in the search queue, then read the data
+    version once for the whole request (one query, where each cached value would otherwise
+    ask again). Returns the version."""
+    row = await db.fetchone(
+        "SELECT version, EXISTS (SELECT 1 FROM search_queue) AS pending FROM research_state"
+        " WHERE id = 1"
+    )
+    version = row["version"] if row else 0
+    if row is not None and row["pending"]:
+        await search.sync_search_index(db)
+        row = await db.fetchone("SELECT version FROM research_state WHERE id = 1")
+        version = row["version"]
+    _request_version.set((str(db.path), version))
+    return version
 
 
 async def research_version(db: Database) -> int:
+    known = _request_version.get()
+    if known is not None and known[0] == str(db.path):
+        return known[1]
     row = await db.fetchone("SELECT version FROM research_state WHERE id = 1")
     return row["version"] if row else 0
 
 
 async def cached(db: Database, key: tuple, compute: Callable[[], Awaitable]):
-    """compute() once per (database, data version, key). Every change to stories, tags,
-    lessons or the search index raises research_state.version (triggers), so a cached
-    facet count or pattern is never older than the data it was computed from."""
-    full_key = (str(db.path), await research_version(db), *key)
-    if full_key in _cache:
+    """compute() once per (database, data version, key).
+
+    Every change to stories, tags, lessons, names or the search index raises
+    research_state.version (triggers), so a cached facet count or pattern follows the data.
+    Two refinements keep pages fast under load on a large corpus:
+    - single flight: requests that need a value while it is being computed wait for that
+      one computation, so twenty researchers opening the patterns page after a change cost
+      one computation, not twenty competing for the readers;
+    - stale while refreshing: a value that took more than SLOW_COMPUTE seconds and changed
+      less than MAX_STALE seconds ago is served as it was while a background task computes
+      the new one (research views may lag a tagging run by seconds; small corpora, and so
+      the tests, always get fresh values).
+    """
+    version = await research_version(db)
+    full_key = (str(db.path), *key)
+    entry = _cache.get(full_key)
+    if entry is not None and entry.version == version:
         _cache.move_to_end(full_key)
-        return _cache[full_key]
-    value = await compute()
-    _cache[full_key] = value
-    if len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
-    return value
+        return entry.value
+    if (
+        entry is not None
+        and entry.cost >= SLOW_COMPUTE
+        and time.monotonic() - entry.computed_at < MAX_STALE
+    ):
+        if (full_key, version) not in _running:
+            task = asyncio.ensure_future(_compute(full_key, version, compute))
+            _background.add(task)
+            task.add_done_callback(_background_done)
+        return entry.value
+    return await _compute(full_key, version, compute)
+
+
+async def _compute(full_key: tuple, version: int, compute: Callable[[], Awaitable]):
+    running = _running.get((full_key, version))
+    if running is None:
+
+        async def run():
+            started = time.monotonic()
+            value = await compute()
+            _cache[full_key] = _Entry(version, value, time.monotonic() - started, started)
+            _cache.move_to_end(full_key)
+            if len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+            return value
+
+        running = _running[(full_key, version)] = asyncio.ensure_future(run())
+        running.add_done_callback(lambda _: _running.pop((full_key, version), None))
+    return await asyncio.shield(running)
+
+
+def _background_done(task: asyncio.Task) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("refreshing a research view failed: %s", task.exception())

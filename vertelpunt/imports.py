@@ -47,12 +47,22 @@ MAX_IMPORT_BYTES = 1_500_000  # below the web app's body limit, so the page can 
 MAX_IMPORT_ROWS = 1_000
 FORMATS = ("csv", "xlsx", "jsonl")
 COLUMN_ALIASES = {
-    "title": "title", "titel": "title",
-    "text": "text", "tekst": "text", "verhaal": "text",
-    "month": "month", "maand": "month",
-    "role": "role", "rol": "role", "teller_role": "role",
-    "themes": "themes", "themas": "themes", "thema's": "themes", "thema": "themes",
-    "lesson": "lesson", "les": "lesson",
+    "title": "title",
+    "titel": "title",
+    "text": "text",
+    "tekst": "text",
+    "verhaal": "text",
+    "month": "month",
+    "maand": "month",
+    "role": "role",
+    "rol": "role",
+    "teller_role": "role",
+    "themes": "themes",
+    "themas": "themes",
+    "thema's": "themes",
+    "thema": "themes",
+    "lesson": "lesson",
+    "les": "lesson",
     "signifier_difference": "signifier_difference",
     "signifier_outcome": "signifier_outcome",
 }
@@ -89,8 +99,13 @@ class ImportReport:
         return sum(r.status == "refused" for r in self.rows)
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "team": self.team, "imported": self.imported,
-                "refused": self.refused, "report": {"rows": [asdict(r) for r in self.rows]}}
+        return {
+            "file": self.file,
+            "team": self.team,
+            "imported": self.imported,
+            "refused": self.refused,
+            "report": {"rows": [asdict(r) for r in self.rows]},
+        }
 
 
 # --- phase 1a: reading the file ------------------------------------------------------------
@@ -201,8 +216,11 @@ def _read_jsonl(text: str) -> list[dict]:
                 f"Regel {number} is geen JSON-object met de velden van een verhaal."
                 " Er is niets geïmporteerd."
             )
-        row = {COLUMN_ALIASES[k.lower()]: v for k, v in record.items()
-               if isinstance(k, str) and k.lower() in COLUMN_ALIASES}
+        row = {
+            COLUMN_ALIASES[k.lower()]: v
+            for k, v in record.items()
+            if isinstance(k, str) and k.lower() in COLUMN_ALIASES
+        }
         row["_row"] = number
         rows.append(row)
         if len(rows) > MAX_IMPORT_ROWS:
@@ -298,13 +316,17 @@ def _themes_of(raw, labels: dict[str, str]):
 def _masked(story: stories.StoryInput) -> dict[str, str]:
     """De-identify title, text and lesson as one document, masks confirmed as proposed."""
     document = privacy.join_fields(story.title, story.text, story.lesson)
-    entities = [e for e in deid.find_entities(document)
-                if privacy.SEPARATOR.strip("\n") not in e.text]
+    entities = [
+        e for e in deid.find_entities(document) if privacy.SEPARATOR.strip("\n") not in e.text
+    ]
     return privacy.split_fields(deid.mask(document, entities))
 
 
 async def prepare_rows(
-    db: Database, rows: list[dict], team_id: int, team_name: str,
+    db: Database,
+    rows: list[dict],
+    team_id: int,
+    team_name: str,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Prepared], list[RowResult]]:
     """Check and de-identify every row; nothing is written. Returns the rows ready to insert
@@ -322,9 +344,14 @@ async def prepare_rows(
             on_progress(done, len(rows))
         number = row["_row"]
         if any(isinstance(v, str) and _SURROGATE.search(v) for v in row.values()):
-            refused.append(RowResult(number, "refused",
-                                     "Onleesbare tekens: deze rij is geen UTF-8. Sla het bestand"
-                                     " op als UTF-8 (in Excel: 'CSV UTF-8')."))
+            refused.append(
+                RowResult(
+                    number,
+                    "refused",
+                    "Onleesbare tekens: deze rij is geen UTF-8. Sla het bestand"
+                    " op als UTF-8 (in Excel: 'CSV UTF-8').",
+                )
+            )
             continue
         data = {key: value for key, value in row.items() if key != "_row"}
         data["team"] = team_id
@@ -335,18 +362,28 @@ async def prepare_rows(
         try:
             story = stories.validate_story(data, choices)
         except stories.ValidationError as invalid:
-            refused.append(RowResult(number, "refused", " ".join(
-                f"{name}: {message}" for name, message in invalid.fields.items())))
+            refused.append(
+                RowResult(
+                    number,
+                    "refused",
+                    " ".join(f"{name}: {message}" for name, message in invalid.fields.items()),
+                )
+            )
             continue
         masked = await asyncio.to_thread(_masked, story)
         digest = text_hash(masked["text"])
         if digest in known or text_hash(story.text) in known:
-            refused.append(RowResult(number, "refused",
-                                     "Dubbel: dit verhaal staat al in Vertelpunt."))
+            refused.append(
+                RowResult(number, "refused", "Dubbel: dit verhaal staat al in Vertelpunt.")
+            )
         elif digest in seen:
-            refused.append(RowResult(number, "refused",
-                                     f"Dubbel: dit verhaal staat al eerder in het bestand"
-                                     f" (regel {seen[digest]})."))
+            refused.append(
+                RowResult(
+                    number,
+                    "refused",
+                    f"Dubbel: dit verhaal staat al eerder in het bestand (regel {seen[digest]}).",
+                )
+            )
         else:
             seen[digest] = number
             ready.append(Prepared(number, story, masked))
@@ -371,9 +408,16 @@ async def insert_prepared(
                 " teller_id, lesson, signifier_difference, signifier_outcome, origin,"
                 " nlp_status, confirmed_at) VALUES ('confirmed', ?, ?, ?, ?, ?, NULL, ?, ?, ?,"
                 " 'import', 'waiting', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                (masked["title"], masked["text"], story.team_id, story.month,
-                 story.teller_role, masked["lesson"], story.signifier_difference,
-                 story.signifier_outcome),
+                (
+                    masked["title"],
+                    masked["text"],
+                    story.team_id,
+                    story.month,
+                    story.teller_role,
+                    masked["lesson"],
+                    story.signifier_difference,
+                    story.signifier_outcome,
+                ),
             )
             story_id = cursor.lastrowid
             await conn.executemany(
@@ -386,8 +430,9 @@ async def insert_prepared(
                     "INSERT INTO lessons (story_id, source, text) VALUES (?, 'teller', ?)",
                     (story_id, masked["lesson"]),
                 )
-            await log_event(conn, actor, "story.import", f"story:{story_id}",
-                            file=file_name, row=item.row)
+            await log_event(
+                conn, actor, "story.import", f"story:{story_id}", file=file_name, row=item.row
+            )
             ids.append(story_id)
         await log_event(conn, actor, "import.file", None, file=file_name, imported=len(ids))
     return ids
@@ -404,7 +449,11 @@ async def resolve_team(db: Database, team: str | int) -> tuple[int, str]:
 
 
 async def import_rows(
-    db: Database, file_name: str, rows: list[dict], team: str | int, actor: Actor,
+    db: Database,
+    file_name: str,
+    rows: list[dict],
+    team: str | int,
+    actor: Actor,
     all_or_nothing: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
@@ -414,8 +463,12 @@ async def import_rows(
     ready, refused = await prepare_rows(db, rows, team_id, team_name, on_progress)
     if all_or_nothing and refused:
         report.rows = refused + [
-            RowResult(p.row, "not_imported", "Niet geïmporteerd: andere rijen zijn geweigerd"
-                      " en je koos voor alles of niets.") for p in ready
+            RowResult(
+                p.row,
+                "not_imported",
+                "Niet geïmporteerd: andere rijen zijn geweigerd en je koos voor alles of niets.",
+            )
+            for p in ready
         ]
     else:
         taxonomy = await taxonomy_store.active_taxonomy(db)
@@ -429,7 +482,11 @@ async def import_rows(
 
 
 async def import_file(
-    db: Database, file_name: str, data: bytes, team: str | int, actor: Actor,
+    db: Database,
+    file_name: str,
+    data: bytes,
+    team: str | int,
+    actor: Actor,
     all_or_nothing: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
@@ -450,11 +507,19 @@ async def import_page(request: Request, error: str | None = None, status_code: i
     jobs = request.app.state.jobs
     running = jobs.running if jobs.running and jobs.running.kind == "import" else None
     teams = await db.fetchall("SELECT id, name FROM teams ORDER BY name")
-    response = render(request, "import.html", {
-        "teams": teams, "error": error, "running": running,
-        "last": jobs.last.get("import"), "max_rows": MAX_IMPORT_ROWS,
-        "max_mb": MAX_IMPORT_BYTES / 1_000_000,
-    }, status_code=status_code)
+    response = render(
+        request,
+        "import.html",
+        {
+            "teams": teams,
+            "error": error,
+            "running": running,
+            "last": jobs.last.get("import"),
+            "max_rows": MAX_IMPORT_ROWS,
+            "max_mb": MAX_IMPORT_BYTES / 1_000_000,
+        },
+        status_code=status_code,
+    )
     if running:
         response.headers["Refresh"] = "2"  # the progress updates without JavaScript
     return response
@@ -486,8 +551,9 @@ async def upload(request: Request):
     all_or_nothing = form.get("all_or_nothing") == "1"
 
     async def work(job):
-        report = await import_rows(app.state.db, name, rows, team, actor, all_or_nothing,
-                                   on_progress=job.progress)
+        report = await import_rows(
+            app.state.db, name, rows, team, actor, all_or_nothing, on_progress=job.progress
+        )
         return report.to_dict()
 
     try:

@@ -50,7 +50,10 @@ class Jobs:
         self._task: asyncio.Task | None = None
 
     def start(
-        self, kind: str, actor: Actor, work: Callable[[Job], Awaitable[dict]],
+        self,
+        kind: str,
+        actor: Actor,
+        work: Callable[[Job], Awaitable[dict]],
         on_done: Callable[[], None] | None = None,
     ) -> Job:
         if self.running is not None:

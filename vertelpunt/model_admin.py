@@ -17,18 +17,26 @@ from .jobs import JobBusy
 from .story_pages import actor_of, render
 
 
-async def taxonomy_page(request: Request, toml: str | None = None, error: str | None = None,
-                        status_code: int = 200):
+async def taxonomy_page(
+    request: Request, toml: str | None = None, error: str | None = None, status_code: int = 200
+):
     db = request.app.state.db
     active = await taxonomy_store.active_taxonomy(db)
     versions = await db.fetchall(
         "SELECT version, active, created_at FROM taxonomy_versions ORDER BY created_at DESC"
     )
-    return render(request, "admin_taxonomy.html", {
-        "toml": toml if toml is not None else await taxonomy_store.active_toml(db),
-        "active": active, "versions": versions, "error": error,
-        "jobs": request.app.state.jobs,
-    }, status_code=status_code)
+    return render(
+        request,
+        "admin_taxonomy.html",
+        {
+            "toml": toml if toml is not None else await taxonomy_store.active_toml(db),
+            "active": active,
+            "versions": versions,
+            "error": error,
+            "jobs": request.app.state.jobs,
+        },
+        status_code=status_code,
+    )
 
 
 async def save_taxonomy(request: Request):
@@ -60,7 +68,10 @@ async def start_retag(request: Request):
     async def work(job):
         taxonomy = await taxonomy_store.active_taxonomy(db)
         report = await retag.retag(
-            db, taxonomy, settings.data_dir / "models", settings.data_dir / "retag",
+            db,
+            taxonomy,
+            settings.data_dir / "models",
+            settings.data_dir / "retag",
             on_progress=job.progress,
         )
         return report.summary()
@@ -68,8 +79,9 @@ async def start_retag(request: Request):
     try:
         app.state.jobs.start("retag", actor_of(request), work, on_done=app.state.tagging.reload)
     except JobBusy as busy:
-        return await taxonomy_page(request, error=f"Probeer het straks opnieuw: {busy}.",
-                                   status_code=409)
+        return await taxonomy_page(
+            request, error=f"Probeer het straks opnieuw: {busy}.", status_code=409
+        )
     return RedirectResponse(request.url_for("admin_taxonomy"), status_code=303)
 
 
@@ -85,6 +97,7 @@ async def start_training(request: Request):
     try:
         app.state.jobs.start("train", actor_of(request), work, on_done=app.state.tagging.reload)
     except JobBusy as busy:
-        return await taxonomy_page(request, error=f"Probeer het straks opnieuw: {busy}.",
-                                   status_code=409)
+        return await taxonomy_page(
+            request, error=f"Probeer het straks opnieuw: {busy}.", status_code=409
+        )
     return RedirectResponse(request.url_for("admin_taxonomy"), status_code=303)

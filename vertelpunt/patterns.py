@@ -14,19 +14,22 @@ a QueryTooSlow reaches the page as a Dutch message (browse.too_slow).
 from __future__ import annotations
 
 import asyncio
-import math
 from collections import Counter
 
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from . import charts, observations, search
+from . import taxonomy as taxonomy_store
 from .app_settings import get_app_setting
 from .browse import (
-    Labels,
     build_facets,
     facet_counts,
     labels,
+    rendered_once,
     request_filter,
     selected_chips,
     theme_label,
@@ -35,7 +38,7 @@ from .browse import (
     wants_json,
 )
 from .db import Database, QueryTooSlow
-from .filters import StoryFilter, cached, period_label, period_of, resolve_interval
+from .filters import StoryFilter, begin, cached, period_label, period_of, resolve_interval
 from .story_pages import render
 
 SAMPLE = 4_000  # stories read for distinctive terms; above this a seeded sample
@@ -51,45 +54,58 @@ def _with_f(flt: StoryFilter, columns: str = "s.id, s.month, s.team_id, s.nlp_st
 # --- counts --------------------------------------------------------------------------------
 
 
-async def theme_counts(db: Database, flt: StoryFilter) -> dict:
+async def theme_facts(db: Database, flt: StoryFilter) -> dict:
+    """One pass over (filtered story x effective theme), grouped by theme, month and team:
+    every count of the page (per theme, over time, per team and municipality, teller vs
+    tagger) is a sum over these rows, so the expensive join runs once, not five times.
+
+    {'total': stories, 'months': {month: stories}, 'teams': {team: municipality},
+     'rows': [(theme, month, team_id, stories, teller_only, nlp_only, both)]}
+    """
+    head, params = _with_f(flt)
+    rows = await db.fetchall(
+        head + "SELECT e.theme, f.month, f.team_id,"
+        f" sum({flt.theme_condition('e')}),"
+        " sum(f.nlp_status = 'done' AND e.by_teller AND NOT e.by_nlp),"
+        " sum(f.nlp_status = 'done' AND e.by_nlp AND NOT e.by_teller),"
+        " sum(f.nlp_status = 'done' AND e.by_teller AND e.by_nlp)"
+        " FROM f JOIN story_effective_themes e ON e.story_id = f.id GROUP BY 1, 2, 3"
+        " UNION ALL SELECT NULL, f.month, NULL, count(*), 0, 0, 0 FROM f GROUP BY f.month",
+        params,
+        time_limit=True,
+    )
+    teams = await db.fetchall("SELECT id, municipality_id FROM teams")
+    months = {r[1]: r[3] for r in rows if r[0] is None}
+    return {
+        "total": sum(months.values()),
+        "months": months,
+        "teams": {t["id"]: t["municipality_id"] for t in teams},
+        "rows": [tuple(r) for r in rows if r[0] is not None],
+    }
+
+
+async def theme_counts(db: Database, flt: StoryFilter, facts: dict | None = None) -> dict:
     """{'total': stories in the filter, 'themes': {theme: stories with it}}."""
-    head, params = _with_f(flt)
-    rows = await db.fetchall(
-        head + "SELECT 'total', NULL, count(*) FROM f UNION ALL"
-        " SELECT 'theme', e.theme, count(*) FROM f JOIN story_effective_themes e"
-        f" ON e.story_id = f.id WHERE {flt.theme_condition('e')} GROUP BY e.theme",
-        params,
-        time_limit=True,
-    )
-    out = {"total": 0, "themes": {}}
-    for kind, theme, n in rows:
-        if kind == "total":
-            out["total"] = n
-        else:
-            out["themes"][theme] = n
-    return out
+    facts = facts or await theme_facts(db, flt)
+    themes: Counter = Counter()
+    for theme, _, _, n, *_ in facts["rows"]:
+        if n:
+            themes[theme] += n
+    return {"total": facts["total"], "themes": dict(themes)}
 
 
-async def theme_over_time(db: Database, flt: StoryFilter) -> dict:
-    """Stories per theme per period (month or quarter, as flt.interval), every period from
-    the first to the last present, in date order."""
-    head, params = _with_f(flt)
-    rows = await db.fetchall(
-        head + "SELECT e.theme, f.month, count(*) FROM f JOIN story_effective_themes e"
-        f" ON e.story_id = f.id WHERE {flt.theme_condition('e')} GROUP BY e.theme, f.month"
-        " UNION ALL SELECT NULL, f.month, count(*) FROM f GROUP BY f.month",
-        params,
-        time_limit=True,
-    )
+async def theme_over_time(db: Database, flt: StoryFilter, facts: dict | None = None) -> dict:
+    """Stories per theme per period (month or quarter: flt.interval, or chosen by the span),
+    every period from the first to the last present, in date order."""
+    facts = facts or await theme_facts(db, flt)
+    interval = resolve_interval(flt.interval, facts["months"])
     counts: dict[str, Counter] = {}
     totals: Counter = Counter()
-    interval = resolve_interval(flt.interval, {month for _, month, _ in rows})
-    for theme, month, n in rows:
-        period = period_of(month, interval)
-        if theme is None:
-            totals[period] += n
-        else:
-            counts.setdefault(theme, Counter())[period] += n
+    for month, n in facts["months"].items():
+        totals[period_of(month, interval)] += n
+    for theme, month, _, n, *_ in facts["rows"]:
+        if n:
+            counts.setdefault(theme, Counter())[period_of(month, interval)] += n
     return {
         "periods": _all_periods(list(totals), interval),
         "counts": counts,
@@ -117,9 +133,36 @@ def _next_period(period: str, interval: str) -> str:
     return f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
 
 
+async def theme_by(
+    db: Database, flt: StoryFilter, by: str, facts: dict | None = None
+) -> dict[tuple[str, int], int]:
+    """Stories per (theme, team id) or (theme, municipality id)."""
+    facts = facts or await theme_facts(db, flt)
+    out: Counter = Counter()
+    for theme, _, team, n, *_ in facts["rows"]:
+        if n:
+            out[(theme, team if by == "team" else facts["teams"][team])] += n
+    return dict(out)
+
+
+async def disagreements(
+    db: Database, flt: StoryFilter, facts: dict | None = None
+) -> dict[str, dict[str, int]]:
+    """Per theme, over tagged stories: the teller only, the tagger only, or both gave it
+    (among effective themes: a reviewer's reject settles a disagreement)."""
+    facts = facts or await theme_facts(db, flt)
+    out: dict[str, dict[str, int]] = {}
+    for theme, _, _, _, teller_only, nlp_only, both in facts["rows"]:
+        d = out.setdefault(theme, {"teller_only": 0, "nlp_only": 0, "both": 0})
+        d["teller_only"] += teller_only
+        d["nlp_only"] += nlp_only
+        d["both"] += both
+    return out
+
+
 async def cooccurrence(db: Database, flt: StoryFilter) -> dict[tuple[str, str], int]:
     """Stories with both themes, per pair (a <= b; (a, a) is the theme's own count)."""
-    head, params = _with_f(flt)
+    head, params = _with_f(flt, "s.id")
     source_a, source_b = flt.theme_condition("a"), flt.theme_condition("b")
     rows = await db.fetchall(
         head + "SELECT a.theme, b.theme, count(*) FROM f"
@@ -132,56 +175,47 @@ async def cooccurrence(db: Database, flt: StoryFilter) -> dict[tuple[str, str], 
     return {(a, b): n for a, b, n in rows}
 
 
-async def theme_by(db: Database, flt: StoryFilter, by: str) -> dict[tuple[str, int], int]:
-    """Stories per (theme, team id) or (theme, municipality id)."""
-    column = "f.team_id" if by == "team" else "t.municipality_id"
-    head, params = _with_f(flt)
-    rows = await db.fetchall(
-        head + f"SELECT e.theme, {column}, count(*) FROM f"
-        " JOIN teams t ON t.id = f.team_id"
-        " JOIN story_effective_themes e ON e.story_id = f.id"
-        f" WHERE {flt.theme_condition('e')} GROUP BY 1, 2",
-        params,
-        time_limit=True,
-    )
-    return {(theme, key): n for theme, key, n in rows}
-
-
-async def disagreements(db: Database, flt: StoryFilter) -> dict[str, dict[str, int]]:
-    """Per theme, over tagged stories: teller only, tagger only, both."""
-    head, params = _with_f(flt)
-    rows = await db.fetchall(
-        head + "SELECT theme, sum(t AND NOT n), sum(n AND NOT t), sum(t AND n) FROM ("
-        " SELECT st.story_id, st.theme, max(st.source = 'teller') AS t,"
-        " max(st.source GLOB 'nlp:*') AS n FROM f JOIN story_themes st ON st.story_id = f.id"
-        " WHERE f.nlp_status = 'done' GROUP BY st.story_id, st.theme) GROUP BY theme",
-        params,
-        time_limit=True,
-    )
-    return {
-        theme: {"teller_only": a or 0, "nlp_only": b or 0, "both": c or 0}
-        for theme, a, b, c in rows
-    }
-
-
-async def lessons_by_theme(db: Database, flt: StoryFilter, per_theme: int = LESSONS_PER_THEME):
-    """The newest lessons of stories with each theme: {theme: [lesson, ...]}."""
-    head, params = _with_f(flt)
-    rows = await db.fetchall(
-        head + "SELECT theme, story_id, title, source, text FROM ("
-        " SELECT e.theme, l.story_id, s.title, l.source, l.text, row_number() OVER ("
-        "   PARTITION BY e.theme ORDER BY f.month DESC, l.story_id DESC, l.id) AS n"
-        " FROM f JOIN story_effective_themes e ON e.story_id = f.id"
-        " JOIN lessons l ON l.story_id = f.id JOIN stories s ON s.id = f.id"
-        f" WHERE {flt.theme_condition('e')}) WHERE n <= ?",
-        [*params, per_theme],
-        time_limit=True,
-    )
-    out: dict[str, list[dict]] = {}
-    for theme, story_id, title, source, text in rows:
-        out.setdefault(theme, []).append(
-            {"story_id": story_id, "title": title, "source": source, "text": text}
+async def lessons_by_theme(
+    db: Database, flt: StoryFilter, per_theme: int = LESSONS_PER_THEME
+) -> dict[str, list[dict]]:
+    """The lessons of the most recently told stories with each theme: {theme: [...]}.
+    Walks each theme's index from the newest story down and stops after `per_theme`
+    stories, so it costs the same for 100 or 100,000 stories."""
+    where, params = flt.where("s")
+    taxonomy = await taxonomy_store.active_taxonomy(db)
+    arms, values = [], []
+    for theme in taxonomy.ids:
+        arms.append(
+            "SELECT * FROM (SELECT e.theme, s.id, s.title FROM story_effective_themes e"
+            " JOIN stories s ON s.id = e.story_id"
+            f" WHERE e.theme = ? AND {flt.theme_condition('e')} AND {where}"
+            " AND EXISTS (SELECT 1 FROM lessons l WHERE l.story_id = s.id)"
+            " ORDER BY e.story_id DESC LIMIT ?)"
         )
+        values += [theme, *params, per_theme]
+    if not arms:
+        return {}
+    stories = await db.fetchall(" UNION ALL ".join(arms), values, time_limit=True)
+    ids = sorted({r["id"] for r in stories})
+    lessons: dict[int, list] = {}
+    if ids:
+        for row in await db.fetchall(
+            "SELECT story_id, source, text FROM lessons"
+            f" WHERE story_id IN ({','.join('?' * len(ids))}) ORDER BY id",
+            ids,
+        ):
+            lessons.setdefault(row["story_id"], []).append(row)
+    out: dict[str, list[dict]] = {}
+    for row in stories:
+        for lesson in lessons.get(row["id"], [])[:1]:
+            out.setdefault(row["theme"], []).append(
+                {
+                    "story_id": row["id"],
+                    "title": row["title"],
+                    "source": lesson["source"],
+                    "text": lesson["text"],
+                }
+            )
     return out
 
 
@@ -193,92 +227,115 @@ async def distinctive_terms(
 ) -> dict:
     """Words that set each theme's stories apart from the other stories in the filter:
     weighted log-odds with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008,
-    "Fightin' Words"), on Snowball stems without stop words. Above `sample` stories a
-    seeded sample is used (the page says so). Each term: its most common word form, z-score,
-    and in how many of the theme's stories it occurs (`stories`)."""
+    "Fightin' Words"), on Snowball stems without stop words (the stems the search index
+    already holds). Above `sample` stories a seeded sample is used (the page says so). Each
+    term: its most common word form, z-score, and in how many of the theme's stories (in the
+    sample) it occurs (`stories`)."""
     where, params = flt.where("s")
-    rows = await db.fetchall(
-        f"SELECT s.id, s.text FROM stories s WHERE {where}"
+    sampled = await db.fetchall(
+        f"SELECT s.id FROM stories s WHERE {where}"
         " ORDER BY (s.id * 2654435761) % 4294967296 LIMIT ?",
         [*params, sample],
         time_limit=True,
     )
-    ids = [r["id"] for r in rows]
+    ids = sorted(r["id"] for r in sampled)
     themes: dict[int, set[str]] = {i: set() for i in ids}
+    stems: dict[int, str] = {}
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
+        marks = ",".join("?" * len(chunk))
         for row in await db.fetchall(
             "SELECT e.story_id, e.theme FROM story_effective_themes e"
-            f" WHERE e.story_id IN ({','.join('?' * len(chunk))})"
-            f" AND {flt.theme_condition('e')}",
+            f" WHERE e.story_id IN ({marks}) AND {flt.theme_condition('e')}",
             chunk,
-            time_limit=True,
         ):
             themes[row["story_id"]].add(row["theme"])
-    texts = [(r["id"], r["text"] or "") for r in rows]
-    result = await asyncio.to_thread(_log_odds, texts, themes, per_theme)
-    result["sample"] = len(ids)
-    return result
+        # The index's own copy of the stems (FTS5 keeps them in story_fts_content, c1 being
+        # text_stems): a plain table read by id, where a join on the virtual table would
+        # run one full-text lookup per story.
+        for row in await db.fetchall(
+            f"SELECT id, c1 FROM story_fts_content WHERE id IN ({marks})", chunk
+        ):
+            stems[row["id"]] = row["c1"] or ""
+    ids = [i for i in ids if i in stems]
+    docs = [stems[i].split() for i in ids]
+    scored = await asyncio.to_thread(log_odds, docs, [themes[i] for i in ids], per_theme * 3)
+    # Show each stem as the word form the stories use most (from a few hundred of them).
+    texts = await db.fetchall(
+        f"SELECT text FROM stories WHERE id IN ({','.join('?' * len(ids[:300]))})", ids[:300]
+    )
+    forms = await asyncio.to_thread(
+        word_forms, [t["text"] or "" for t in texts], {t[0] for ts in scored.values() for t in ts}
+    )
+    out = {
+        theme: [
+            {"stem": stem, "term": forms.get(stem, stem), "z": round(z, 2), "stories": n}
+            for stem, z, n in terms
+        ]
+        for theme, terms in scored.items()
+    }
+    return {"themes": out, "sample": len(ids)}
 
 
-def _log_odds(texts, themes: dict[int, set[str]], per_theme: int) -> dict:
-    stem_of: dict[str, str] = {}
-    stemmer_words = search._stemmer().stemWords
-    forms: dict[str, Counter] = {}
-    story_terms: list[tuple[int, Counter]] = []
-    for story_id, text in texts:
-        words = Counter(search.words(text))
-        new = [w for w in words if w not in stem_of]
-        if new:
-            stem_of.update(zip(new, stemmer_words(new), strict=True))
-        terms: Counter = Counter()
-        for word, n in words.items():
-            stem = stem_of[word]
-            if len(stem) < 3 or stem.isdigit() or stem in search.STOP_STEMS:
-                continue
-            terms[stem] += n
-            forms.setdefault(stem, Counter())[word] += n
-        story_terms.append((story_id, terms))
+def log_odds(
+    docs: list[list[str]], labels: list[set[str]], top: int
+) -> dict[str, list[tuple[str, float, int]]]:
+    """Per theme, up to `top` (stem, z, stories) with z > 1.96, highest first.
 
-    # The informative prior is the word counts of all stories read: alpha_w = y_w, so a
-    # theme's counts are shrunk towards the whole selection's (as in Monroe et al.).
-    background: Counter = Counter()
-    for _, terms in story_terms:
-        background.update(terms)
-    prior = sum(background.values())
-    out: dict[str, list[dict]] = {}
-    for theme in sorted({t for ts in themes.values() for t in ts}):
-        inside, outside, df = Counter(), Counter(), Counter()
-        for story_id, terms in story_terms:
-            if theme in themes[story_id]:
-                inside.update(terms)
-                df.update(terms.keys())
-            else:
-                outside.update(terms)
-        n_i, n_j = sum(inside.values()), sum(outside.values())
+    docs[i] are story i's stems, labels[i] its themes. The informative prior is the counts
+    of all stories read (alpha_w = y_w, alpha_0 = all words), so a theme's counts are shrunk
+    towards the whole selection's, as in Monroe et al. Computed as sparse matrix products:
+    milliseconds for thousands of stories."""
+    docs = [
+        [t for t in d if len(t) > 2 and not t.isdigit() and t not in search.STOP_STEMS]
+        for d in docs
+    ]
+    theme_ids = sorted({t for ts in labels for t in ts})
+    if not docs or not theme_ids or not any(docs):
+        return {}
+    counts = CountVectorizer(analyzer=lambda d: d).fit(docs)
+    X = counts.transform(docs)  # stories x stems
+    vocab = counts.get_feature_names_out()
+    rows = [i for i, ts in enumerate(labels) for _ in ts]
+    cols = [theme_ids.index(t) for ts in labels for t in sorted(ts)]
+    T = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(docs), len(theme_ids)))
+    inside = np.asarray((T.T @ X).todense(), dtype=float)  # themes x stems
+    df = np.asarray((T.T @ (X > 0).astype(float)).todense())
+    alpha = np.asarray(X.sum(axis=0), dtype=float)[0]
+    prior = alpha.sum()
+    out: dict[str, list[tuple[str, float, int]]] = {}
+    for k, theme in enumerate(theme_ids):
+        y_i = inside[k]
+        y_j = alpha - y_i
+        n_i, n_j = y_i.sum(), prior - y_i.sum()
         if not n_i or not n_j:
             continue
-        scored = []
-        for stem, y_i in inside.items():
-            alpha = background[stem]
-            y_j = outside.get(stem, 0)
-            delta = math.log((y_i + alpha) / (n_i + prior - y_i - alpha)) - math.log(
+        with np.errstate(divide="ignore", invalid="ignore"):
+            delta = np.log((y_i + alpha) / (n_i + prior - y_i - alpha)) - np.log(
                 (y_j + alpha) / (n_j + prior - y_j - alpha)
             )
-            z = delta / math.sqrt(1 / (y_i + alpha) + 1 / (y_j + alpha))
-            if z > 1.96:  # different from the rest at the 5 % level
-                scored.append((z, stem))
-        scored.sort(reverse=True)
-        out[theme] = [
-            {
-                "stem": stem,
-                "term": forms[stem].most_common(1)[0][0],
-                "z": round(z, 2),
-                "stories": df[stem],
-            }
-            for z, stem in scored[: per_theme * 3]
-        ]
-    return {"themes": out}
+            z = delta / np.sqrt(1 / (y_i + alpha) + 1 / (y_j + alpha))
+        z = np.where((y_i > 0) & np.isfinite(z), z, -np.inf)
+        best = [j for j in np.argsort(-z, kind="stable")[:top] if z[j] > 1.96]
+        out[theme] = [(str(vocab[j]), float(z[j]), int(df[k, j])) for j in best]
+    return out
+
+
+def word_forms(texts: list[str], stems: set[str]) -> dict[str, str]:
+    """The most frequent word in `texts` for each stem."""
+    seen: dict[str, Counter] = {}
+    stem_of: dict[str, str] = {}
+    stem_words = search._stemmer().stemWords
+    for text in texts:
+        words = search.words(text)
+        new = [w for w in set(words) if w not in stem_of]
+        if new:
+            stem_of.update(zip(new, stem_words(new), strict=True))
+        for word in words:
+            stem = stem_of[word]
+            if stem in stems:
+                seen.setdefault(stem, Counter())[word] += 1
+    return {stem: c.most_common(1)[0][0] for stem, c in seen.items()}
 
 
 # --- all patterns, and small-number protection ---------------------------------------------
@@ -288,17 +345,17 @@ async def compute_patterns(db: Database, flt: StoryFilter) -> dict:
     """The raw numbers of the patterns page (cached per data version and filter)."""
 
     async def compute():
-        await search.sync_search_index(db)
-        counts, over_time, pairs, by_team, by_muni, disagree, lessons, terms = await asyncio.gather(
-            theme_counts(db, flt),
-            theme_over_time(db, flt),
+        facts, pairs, lessons, terms = await asyncio.gather(
+            theme_facts(db, flt),
             cooccurrence(db, flt),
-            theme_by(db, flt, "team"),
-            theme_by(db, flt, "municipality"),
-            disagreements(db, flt),
             lessons_by_theme(db, flt),
             distinctive_terms(db, flt),
         )
+        counts = await theme_counts(db, flt, facts)
+        over_time = await theme_over_time(db, flt, facts)
+        by_team = await theme_by(db, flt, "team", facts)
+        by_muni = await theme_by(db, flt, "municipality", facts)
+        disagree = await disagreements(db, flt, facts)
         return {
             "counts": counts,
             "over_time": over_time,
@@ -327,7 +384,8 @@ async def patterns(db: Database, flt: StoryFilter, base: str) -> dict:
     """The patterns page's data, with small-number protection applied and each cell's link
     to exactly the stories it counts (`base` is the story list's path), plus the
     observations and the stories marked most significant."""
-    k = await get_app_setting(db, "min_cell")
+    await begin(db)
+    k = await cached(db, ("min_cell",), lambda: get_app_setting(db, "min_cell"))
     key = ("pattern tables", flt.cache_key(), flt.interval, k, base)
     tables = await cached(db, key, lambda: pattern_tables(db, flt, base, k))
     significant = [
@@ -484,19 +542,41 @@ async def patterns_page(request: Request):
     try:
         data = await patterns(db, flt, base)
         data.pop("theme_counts")
-        chart = data.pop("chart")
-        if not as_json:
-            names: Labels = await labels(db, flt.scope)
-            here = request.url_for("patterns").path
-            data["facets"] = build_facets(flt, await facet_counts(db, flt), names, here)
-            for facet in data["facets"]:  # counts beside patterns are protected too
-                for value in facet["values"]:
-                    value["count"] = protect(value["count"], data["k"])
-            data["selected"] = selected_chips(flt, names, here)
+        if as_json:
+            data.pop("chart")
+            return JSONResponse(to_jsonable(data))
+        here = request.url_for("patterns").path
+        names = await labels(db, flt.scope)
+        counts = await facet_counts(db, flt)
+        tables_html, sidebar_html = _fragments(request, data, counts, flt, names, base, here)
     except QueryTooSlow:
         return too_slow(request, as_json)
-    if as_json:
-        return JSONResponse(to_jsonable(data))
-    data["chart"] = chart
-    data["query"] = flt.query_string()
-    return render(request, "patterns.html", data)
+    for mark in data["significant"]:
+        mark["label"] = theme_label(names, mark["theme"])
+    return render(
+        request,
+        "patterns.html",
+        {
+            **data,
+            "tables_html": tables_html,
+            "sidebar_html": sidebar_html,
+            "selected": selected_chips(flt, names, here),
+            "query": flt.query_string(),
+        },
+    )
+
+
+def _fragments(request: Request, data: dict, counts: dict, flt, names, base, here) -> tuple:
+    """The tables and the filters of the patterns page as HTML, rendered once per cached
+    numbers (the page holds ~100 kB of tables; see browse.rendered_once)."""
+
+    def context() -> dict:
+        facets = build_facets(flt, counts, names, here)
+        for facet in facets:  # counts beside patterns are protected too
+            for value in facet["values"]:
+                value["count"] = protect(value["count"], data["k"])
+        return {**data, "filter": flt, "facets": facets, "here": here, "story_path": base}
+
+    templates = ("_patterns_tables.html", "_patterns_sidebar.html")
+    extra = (base, here, data["k"])
+    return rendered_once(request, (data["chart"], counts), templates, context, extra)

@@ -59,9 +59,7 @@ async def reviewed_examples(db: Database) -> list[Example]:
     return [
         Example(
             text=text,
-            themes=frozenset(
-                (tagged.get(i, set()) | added.get(i, set())) - rejected.get(i, set())
-            ),
+            themes=frozenset((tagged.get(i, set()) | added.get(i, set())) - rejected.get(i, set())),
             source="review",
             weight=REVIEW_WEIGHT,
         )
@@ -84,8 +82,9 @@ def train_and_promote(
     metrics = evaluate(new_tagger, heldout)
     kappa = {}
     if reviewed:
-        predicted = [{t.theme for t in r.themes} for r in new_tagger.tag_many(
-            [e.text for e in reviewed])]
+        predicted = [
+            {t.theme for t in r.themes} for r in new_tagger.tag_many([e.text for e in reviewed])
+        ]
         kappa = cohen_kappa([e.themes for e in reviewed], predicted, taxonomy.ids)
     return TrainingReport(
         new_version=promotion.new_version,

@@ -12,6 +12,7 @@ with character offsets (Python str indices, end exclusive) into the plain text.
 
 Usage:  python benchmarks/data/make_deid_eval.py [--source PATH] [--out PATH]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 LABELS = {
-    "PERSOON", "ADRES", "POSTCODE", "TELEFOON", "EMAIL", "URL", "BSN", "IBAN",
-    "KENTEKEN", "DATUM", "GEBOORTEDATUM", "LEEFTIJD", "DOSSIERNUMMER", "INSTELLING",
+    "PERSOON",
+    "ADRES",
+    "POSTCODE",
+    "TELEFOON",
+    "EMAIL",
+    "URL",
+    "BSN",
+    "IBAN",
+    "KENTEKEN",
+    "DATUM",
+    "GEBOORTEDATUM",
+    "LEEFTIJD",
+    "DOSSIERNUMMER",
+    "INSTELLING",
 }
 
 # Either an entity [[LABEL|text]] or a keep span {{text}}.
@@ -36,7 +49,7 @@ def bsn_11proef(value: str) -> bool:
     digits = [int(c) for c in value if c.isdigit()]
     if len(digits) != 9:
         return False
-    total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1))) - digits[8]
+    total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1), strict=False)) - digits[8]
     return total % 11 == 0
 
 
@@ -55,7 +68,7 @@ def parse_line(line: str, lineno: int) -> tuple[str, list[dict], list[dict]]:
     pos = 0  # position in the plain text being built
     last = 0  # position in the source line
     for m in MARKUP.finditer(line):
-        before = line[last:m.start()]
+        before = line[last : m.start()]
         parts.append(before)
         pos += len(before)
         if m.group(1) is not None:
@@ -82,10 +95,10 @@ def parse_line(line: str, lineno: int) -> tuple[str, list[dict], list[dict]]:
 def check_item(item: dict, lineno: int) -> None:
     text = item["text"]
     spans = item["entities"] + item["keep"]
-    for sp in spans:
-        assert text[sp["start"]:sp["end"]] == sp["text"], (lineno, sp)
+    for sp in spans:  # noqa: E501
+        assert text[sp["start"] : sp["end"]] == sp["text"], (lineno, sp)
     ordered = sorted(spans, key=lambda s: (s["start"], s["end"]))
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in zip(ordered, ordered[1:], strict=False):
         assert a["end"] <= b["start"], f"line {lineno}: overlapping spans {a} / {b}"
     for ent in item["entities"]:
         if ent["label"] == "IBAN":
@@ -93,9 +106,11 @@ def check_item(item: dict, lineno: int) -> None:
         if ent["label"] == "BSN":
             assert sum(c.isdigit() for c in ent["text"]) == 9, f"line {lineno}: BSN not 9 digits"
 
-
+  # noqa: E501
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--source", type=Path, default=HERE / "deid_eval_source.txt")
     ap.add_argument("--out", type=Path, default=HERE / "deid_eval.jsonl")
     args = ap.parse_args(argv)
@@ -106,7 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         if not line:
             continue
         text, entities, keep = parse_line(line, lineno)
-        item = {"id": f"deid-{len(items) + 1:03d}", "text": text, "entities": entities, "keep": keep}
+        item = {
+            "id": f"deid-{len(items) + 1:03d}",
+            "text": text,
+            "entities": entities,
+            "keep": keep,
+        }
         check_item(item, lineno)
         items.append(item)
 
@@ -118,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in args.out.read_text(encoding="utf-8").splitlines():
         obj = json.loads(line)
         for sp in obj["entities"] + obj["keep"]:
-            assert obj["text"][sp["start"]:sp["end"]] == sp["text"]
+            assert obj["text"][sp["start"] : sp["end"]] == sp["text"]
 
     labels = Counter(e["label"] for it in items for e in it["entities"])
     bsns = [e["text"] for it in items for e in it["entities"] if e["label"] == "BSN"]

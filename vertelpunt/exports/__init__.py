@@ -24,18 +24,28 @@ from . import qdpx, tables
 
 # Story data formats, by every name the URL, the API and the CLI use for them.
 STORY_FORMAT_ALIASES = {
-    "csv": "long-csv", "long-csv": "long-csv", "lang.csv": "long-csv",
-    "wide-csv": "wide-csv", "wide.csv": "wide-csv", "breed.csv": "wide-csv",
-    "xlsx": "xlsx", "wide.xlsx": "xlsx", "breed.xlsx": "xlsx",
-    "jsonl": "jsonl", "qdpx": "qdpx",
+    "csv": "long-csv",
+    "long-csv": "long-csv",
+    "lang.csv": "long-csv",
+    "wide-csv": "wide-csv",
+    "wide.csv": "wide-csv",
+    "breed.csv": "wide-csv",
+    "xlsx": "xlsx",
+    "wide.xlsx": "xlsx",
+    "breed.xlsx": "xlsx",
+    "jsonl": "jsonl",
+    "qdpx": "qdpx",
 }
 STORY_FORMATS = {
     # name: (media type, file name ending, streamed as text?)
     "long-csv": ("text/csv; charset=utf-8", "lang.csv", True),
     "wide-csv": ("text/csv; charset=utf-8", "breed.csv", True),
     "jsonl": ("application/x-ndjson; charset=utf-8", "jsonl", True),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "breed.xlsx", False),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "breed.xlsx",
+        False,
+    ),
     "qdpx": ("application/zip", "qdpx", False),
 }
 SUMMARY_FORMATS = {
@@ -52,7 +62,10 @@ def story_format(name: str) -> str | None:
 
 
 async def story_text_chunks(
-    db: Database, flt: StoryFilter, fmt: str, taxonomy,
+    db: Database,
+    flt: StoryFilter,
+    fmt: str,
+    taxonomy,
     on_progress: Callable[[int], None] | None = None,
 ) -> AsyncIterator[bytes]:
     """The text formats (long CSV, wide CSV, JSON Lines), one encoded chunk per batch."""
@@ -77,7 +90,11 @@ async def story_text_chunks(
 
 
 async def write_stories(
-    db: Database, flt: StoryFilter, fmt: str, taxonomy, target,
+    db: Database,
+    flt: StoryFilter,
+    fmt: str,
+    taxonomy,
+    target,
     on_progress: Callable[[int], None] | None = None,
 ) -> None:
     """Any story format to `target` (a binary file object; a path for xlsx and qdpx too)."""
@@ -105,8 +122,12 @@ async def write_wide_xlsx(db, flt, taxonomy, target, on_progress=None) -> None:
 
     def append(rows) -> None:
         for row in rows:
-            ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
-                       for v in safe_row(row)])
+            ws.append(
+                [
+                    ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
+                    for v in safe_row(row)
+                ]
+            )
 
     done = 0
     async for batch in tables.story_batches(db, flt):

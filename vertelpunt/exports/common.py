@@ -83,8 +83,14 @@ async def log_export(
     """Every export is in the audit log with the filter it used (never with story text)."""
     async with db.write() as conn:
         await log_event(
-            conn, actor, f"export.{what}", None,
-            format=fmt, via=via, filter=filter_record(flt), **detail,
+            conn,
+            actor,
+            f"export.{what}",
+            None,
+            format=fmt,
+            via=via,
+            filter=filter_record(flt),
+            **detail,
         )
 
 
@@ -123,9 +129,7 @@ def model_quality(models_dir: Path | None) -> dict:
         ),
         "macro_f1": metrics.get("macro_f1"),
         "per_theme": {
-            theme: {
-                key: m.get(key) for key in ("precision", "recall", "f1", "support")
-            }
+            theme: {key: m.get(key) for key in ("precision", "recall", "f1", "support")}
             for theme, m in (metrics.get("per_theme") or {}).items()
         },
     }

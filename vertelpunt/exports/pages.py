@@ -73,16 +73,24 @@ async def export_page(request: Request):
     def link(name: str, **params) -> str:
         return _with_query(request.url_for(name, **params).path, flt)
 
-    return render(request, "export.html", {
-        "filter": flt,
-        "description": describe_filter(flt),
-        "count": count,
-        "report": link("export_report"),
-        "summary": {fmt: link("export_summary", fmt=fmt) for fmt in ("csv", "xlsx", "json", "pdf")},
-        "stories": {fmt: link("export_stories", fmt=fmt)
-                    for fmt in ("csv", "breed.csv", "xlsx", "jsonl", "qdpx")},
-        "back": _with_query(request.url_for("story_list").path, flt),
-    })
+    return render(
+        request,
+        "export.html",
+        {
+            "filter": flt,
+            "description": describe_filter(flt),
+            "count": count,
+            "report": link("export_report"),
+            "summary": {
+                fmt: link("export_summary", fmt=fmt) for fmt in ("csv", "xlsx", "json", "pdf")
+            },
+            "stories": {
+                fmt: link("export_stories", fmt=fmt)
+                for fmt in ("csv", "breed.csv", "xlsx", "jsonl", "qdpx")
+            },
+            "back": _with_query(request.url_for("story_list").path, flt),
+        },
+    )
 
 
 # --- theme summary -------------------------------------------------------------------------
@@ -97,20 +105,28 @@ async def summary_response(request: Request, fmt: str, via: str, download: bool 
         summary = await theme_summary(db, flt, _models_dir(request))
     except QueryTooSlow:
         return too_slow(request, via == "api" or fmt == "json")
-    await log_export(db, actor_of(request), "summary", fmt, flt, via,
-                     themes=len(summary["themes"]))
+    await log_export(db, actor_of(request), "summary", fmt, flt, via, themes=len(summary["themes"]))
     name = f"vertelpunt-themas-{file_stamp()}"
     if fmt == "json":
-        return Response(summary_json(summary), media_type=SUMMARY_FORMATS["json"],
-                        headers=_attachment(f"{name}.json") if download else None)
+        return Response(
+            summary_json(summary),
+            media_type=SUMMARY_FORMATS["json"],
+            headers=_attachment(f"{name}.json") if download else None,
+        )
     if fmt == "csv":
-        return Response(summary_csv(summary), media_type=SUMMARY_FORMATS["csv"],
-                        headers=_attachment(f"{name}.csv"))
+        return Response(
+            summary_csv(summary),
+            media_type=SUMMARY_FORMATS["csv"],
+            headers=_attachment(f"{name}.csv"),
+        )
     if fmt == "xlsx":
         handle = tempfile.SpooledTemporaryFile(max_size=8 << 20)
         await asyncio.to_thread(summary_xlsx, summary, handle)
-        return StreamingResponse(_file_chunks(handle), media_type=SUMMARY_FORMATS["xlsx"],
-                                 headers=_attachment(f"{name}.xlsx"))
+        return StreamingResponse(
+            _file_chunks(handle),
+            media_type=SUMMARY_FORMATS["xlsx"],
+            headers=_attachment(f"{name}.xlsx"),
+        )
     if fmt == "pdf":
         pdf = await asyncio.to_thread(report_pdf, summary)
         return Response(pdf, media_type=SUMMARY_FORMATS["pdf"], headers=_attachment(f"{name}.pdf"))
@@ -124,8 +140,7 @@ def _report_page(request: Request, flt: StoryFilter, summary: dict):
     links = {fmt: link(fmt) for fmt in ("pdf", "csv", "xlsx", "json")}
     links["back"] = _with_query(request.url_for("patterns").path, flt)
     stylesheet = request.url_for("static", path="report.css").path
-    return Response(render_report(summary, stylesheet, links),
-                    media_type=SUMMARY_FORMATS["html"])
+    return Response(render_report(summary, stylesheet, links), media_type=SUMMARY_FORMATS["html"])
 
 
 async def export_summary(request: Request):
@@ -161,11 +176,14 @@ async def stories_response(request: Request, requested: str, via: str):
     taxonomy = await taxonomy_store.active_taxonomy(db)
     await log_export(db, actor_of(request), "stories", fmt, flt, via, stories=count)
     media_type, ending, streamed = STORY_FORMATS[fmt]
-    headers = {**_attachment(f"vertelpunt-verhalen-{file_stamp()}.{ending}"),
-               "X-Vertelpunt-Stories": str(count)}
+    headers = {
+        **_attachment(f"vertelpunt-verhalen-{file_stamp()}.{ending}"),
+        "X-Vertelpunt-Stories": str(count),
+    }
     if streamed:
-        return StreamingResponse(story_text_chunks(db, flt, fmt, taxonomy),
-                                 media_type=media_type, headers=headers)
+        return StreamingResponse(
+            story_text_chunks(db, flt, fmt, taxonomy), media_type=media_type, headers=headers
+        )
     # Zip-based formats are written to a temporary file (spilling to disk above 8 MiB) and
     # then streamed: a zip's directory comes last, so it cannot be sent as it is made.
     handle = tempfile.SpooledTemporaryFile(max_size=8 << 20)

@@ -36,10 +36,25 @@ from .tables import story_batches
 NS = "urn:QDA-XML:project:1.0"
 _DECL = f' xmlns="{NS}"'.encode()
 GUID_NAMESPACE = uuid.UUID("5d7b3f0e-6a43-4c55-9a57-0b1e3c8f2a61")  # Vertelpunt's, fixed
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
-VARIABLES = (("maand", "Text"), ("team", "Text"), ("gemeente", "Text"),
-             ("rol verteller", "Text"), ("vertelpunt-id", "Integer"))
+COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+VARIABLES = (
+    ("maand", "Text"),
+    ("team", "Text"),
+    ("gemeente", "Text"),
+    ("rol verteller", "Text"),
+    ("vertelpunt-id", "Integer"),
+)
 
 
 def guid(*parts) -> str:
@@ -93,9 +108,10 @@ async def write_qdpx(
     codes = {t.id: guid("code", t.id) for t in taxonomy.themes}
     variables = {name: guid("variable", name) for name, _ in VARIABLES}
     count = 0
-    with tempfile.TemporaryFile() as xml, zipfile.ZipFile(
-        target, "w", compression=zipfile.ZIP_DEFLATED
-    ) as archive:
+    with (
+        tempfile.TemporaryFile() as xml,
+        zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         xml.write(b"<?xml version='1.0' encoding='utf-8'?>\n")
         xml.write(
             f'<Project xmlns="{NS}" name="Vertelpunt-export {created[:10]}"'
@@ -105,10 +121,19 @@ async def write_qdpx(
         code_book = _element("CodeBook")
         code_list = _sub(code_book, "Codes")
         for i, theme in enumerate(taxonomy.themes):
-            code = _sub(code_list, "Code", guid=codes[theme.id], name=theme.label_nl,
-                        isCodable="true", color=COLOURS[i % len(COLOURS)])
-            _sub(code, "Description",
-                 f"{theme.definition}\n\n(thema-id {theme.id}, taxonomie {taxonomy.version})")
+            code = _sub(
+                code_list,
+                "Code",
+                guid=codes[theme.id],
+                name=theme.label_nl,
+                isCodable="true",
+                color=COLOURS[i % len(COLOURS)],
+            )
+            _sub(
+                code,
+                "Description",
+                f"{theme.definition}\n\n(thema-id {theme.id}, taxonomie {taxonomy.version})",
+            )
         var_block = _element("Variables")
         for name, kind in VARIABLES:
             _sub(var_block, "Variable", guid=variables[name], name=name, typeOfVariable=kind)
@@ -122,8 +147,9 @@ async def write_qdpx(
                     if tag["model"] and tag["model"] not in nlp_users:
                         nlp_users[tag["model"]] = guid("user", "nlp", tag["model"])
                 xml.write(_fragment(_text_source(story, codes, users, nlp_users, variables)))
-                archive.writestr(f"Sources/{guid('story', story.id)}.txt",
-                                 story.text.encode("utf-8"))
+                archive.writestr(
+                    f"Sources/{guid('story', story.id)}.txt", story.text.encode("utf-8")
+                )
                 count += 1
             if on_progress:
                 on_progress(count)
@@ -131,8 +157,9 @@ async def write_qdpx(
             # SourcesType needs at least one source: an empty selection has no Sources.
             xml.seek(0)
             xml.truncate()
-            return await _write_empty(archive, taxonomy, flt, created, users, codes,
-                                      code_book, var_block)
+            return await _write_empty(
+                archive, taxonomy, flt, created, users, codes, code_book, var_block
+            )
         xml.write(b"</Sources>")
         description = _element("Description")
         description.text = _project_description(flt, count, taxonomy)
@@ -188,8 +215,10 @@ async def _write_empty(archive, taxonomy, flt, created, users, codes, code_book,
         "project.qde",
         b"<?xml version='1.0' encoding='utf-8'?>\n"
         + f'<Project xmlns="{NS}" name="Vertelpunt-export {created[:10]}" origin="Vertelpunt"'
-          f' creatingUserGUID="{users["export"]}" creationDateTime="{created}">'.encode()
-        + head + _fragment(description) + b"</Project>\n",
+        f' creatingUserGUID="{users["export"]}" creationDateTime="{created}">'.encode()
+        + head
+        + _fragment(description)
+        + b"</Project>\n",
     )
     return 0
 
@@ -206,14 +235,20 @@ def _text_source(story, codes, users, nlp_users, variables):
     source_guid = guid("story", story.id)
     created = _datetime(story.confirmed_at)
     source = _element(
-        "TextSource", guid=source_guid, name=f"{story.id} {story.title}"[:200],
-        plainTextPath=f"internal://{source_guid}.txt", creatingUser=users["export"],
+        "TextSource",
+        guid=source_guid,
+        name=f"{story.id} {story.title}"[:200],
+        plainTextPath=f"internal://{source_guid}.txt",
+        creatingUser=users["export"],
         creationDateTime=created,
     )
-    _sub(source, "Description",
-         f"{story.title}. {story.team}, {story.municipality}, {story.month},"
-         f" {story.teller_role}." + (f" Les van de verteller: {story.lesson}" if story.lesson
-                                     else ""))
+    _sub(
+        source,
+        "Description",
+        f"{story.title}. {story.team}, {story.municipality}, {story.month},"
+        f" {story.teller_role}."
+        + (f" Les van de verteller: {story.lesson}" if story.lesson else ""),
+    )
     length = len(story.text)
     for tag in story.themes:
         code = codes[tag["theme"]]
@@ -231,18 +266,30 @@ def _text_source(story, codes, users, nlp_users, variables):
             if length == 0:
                 continue
             selection = _sub(
-                source, "PlainTextSelection",
+                source,
+                "PlainTextSelection",
                 guid=guid("selection", story.id, tag["theme"], start, end, who),
                 name=f"{tag['theme']}: {story.text[start:end][:60]}",
-                startPosition=start, endPosition=end, creatingUser=user,
+                startPosition=start,
+                endPosition=end,
+                creatingUser=user,
                 creationDateTime=created,
             )
-            coding = _sub(selection, "Coding",
-                          guid=guid("coding", story.id, tag["theme"], start, end, who),
-                          creatingUser=user, creationDateTime=created)
+            coding = _sub(
+                selection,
+                "Coding",
+                guid=guid("coding", story.id, tag["theme"], start, end, who),
+                creatingUser=user,
+                creationDateTime=created,
+            )
             _sub(coding, "CodeRef", targetGUID=code)
-    values = (("maand", story.month), ("team", story.team), ("gemeente", story.municipality),
-              ("rol verteller", story.teller_role), ("vertelpunt-id", story.id))
+    values = (
+        ("maand", story.month),
+        ("team", story.team),
+        ("gemeente", story.municipality),
+        ("rol verteller", story.teller_role),
+        ("vertelpunt-id", story.id),
+    )
     for name, value in values:
         variable_value = _sub(source, "VariableValue")
         _sub(variable_value, "VariableRef", targetGUID=variables[name])

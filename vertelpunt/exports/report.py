@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 STYLESHEET = ROOT / "vertelpunt" / "static" / "report.css"
 
 _env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True, trim_blocks=True,
+    loader=jinja2.FileSystemLoader(ROOT / "templates"),
+    autoescape=True,
+    trim_blocks=True,
     lstrip_blocks=True,
 )
 

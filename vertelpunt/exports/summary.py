@@ -85,11 +85,16 @@ async def representative_quotes(db: Database, flt: StoryFilter) -> dict[str, lis
         for span in json.loads(r["evidence"]):
             quote = verified_quote(text, int(span["start"]), int(span["end"]))
             if quote:
-                chosen.append({
-                    "story_id": r["story_id"], "title": title, "text": quote,
-                    "start": int(span["start"]), "end": int(span["end"]),
-                    "score": r["score"],
-                })
+                chosen.append(
+                    {
+                        "story_id": r["story_id"],
+                        "title": title,
+                        "text": quote,
+                        "start": int(span["start"]),
+                        "end": int(span["end"]),
+                        "score": r["score"],
+                    }
+                )
                 break
     return out
 
@@ -117,8 +122,13 @@ async def theme_summary(db: Database, flt: StoryFilter, models_dir: Path | None)
     quotes = await representative_quotes(db, flt)
     significant = await observations.significant_stories(db, flt)
     all_observations = [
-        {"id": o["id"], "text": o["text"], "query": o["query"], "created_at": o["created_at"],
-         "interpretations": o["interpretations"]}
+        {
+            "id": o["id"],
+            "text": o["text"],
+            "query": o["query"],
+            "created_at": o["created_at"],
+            "interpretations": o["interpretations"],
+        }
         for o in await observations.list_observations(db)
     ]
     observed = _observations_by_theme(all_observations)
@@ -142,46 +152,66 @@ async def theme_summary(db: Database, flt: StoryFilter, models_dir: Path | None)
             both = raw["pairs"].get((t, other) if t <= other else (other, t), 0)
             if both and shown(both, k):
                 union = n + counts[other] - both
-                pairs.append({"theme": other, "label": theme_label(names, other),
-                              "stories": both, "jaccard": round(both / union, 2)})
+                pairs.append(
+                    {
+                        "theme": other,
+                        "label": theme_label(names, other),
+                        "stories": both,
+                        "jaccard": round(both / union, 2),
+                    }
+                )
         pairs.sort(key=lambda p: (-p["stories"], p["theme"]))
         terms = [
             {"term": term["term"], "z": term["z"], "stories": term["stories"]}
             for term in raw["terms"]["themes"].get(t, [])
             if shown(term["stories"], k)
         ][: patterns.TERMS_PER_THEME]
-        themes.append({
-            "theme": t,
-            "label": theme_label(names, t),
-            "definition": definitions.get(t, ""),
-            "stories": protect(n, k),
-            "share": round(n / total, 3) if visible and total else protect(n, k),
-            "suppressed": not visible,
-            "trend": [
-                {"period": p, "label": period_label(p),
-                 "stories": protect(over["counts"].get(t, {}).get(p, 0), k)}
-                for p in over["periods"]
-            ],
-            "cooccurring": pairs[:COOCCURRING_PER_THEME] if visible else [],
-            "terms": terms if visible else [],
-            "lessons": raw["lessons"].get(t, []) if visible else [],
-            "quotes": quotes.get(t, []) if visible else [],
-            "significant": [
-                {"story_id": s["story_id"], "title": s["title"], "reason": s["reason"],
-                 "created_at": s["created_at"]}
-                for s in significant if s["theme"] == t
-            ] if visible else [],
-            "observations": observed.get(t, []),
-            "quality": quality["per_theme"].get(t),
-        })
+        themes.append(
+            {
+                "theme": t,
+                "label": theme_label(names, t),
+                "definition": definitions.get(t, ""),
+                "stories": protect(n, k),
+                "share": round(n / total, 3) if visible and total else protect(n, k),
+                "suppressed": not visible,
+                "trend": [
+                    {
+                        "period": p,
+                        "label": period_label(p),
+                        "stories": protect(over["counts"].get(t, {}).get(p, 0), k),
+                    }
+                    for p in over["periods"]
+                ],
+                "cooccurring": pairs[:COOCCURRING_PER_THEME] if visible else [],
+                "terms": terms if visible else [],
+                "lessons": raw["lessons"].get(t, []) if visible else [],
+                "quotes": quotes.get(t, []) if visible else [],
+                "significant": [
+                    {
+                        "story_id": s["story_id"],
+                        "title": s["title"],
+                        "reason": s["reason"],
+                        "created_at": s["created_at"],
+                    }
+                    for s in significant
+                    if s["theme"] == t
+                ]
+                if visible
+                else [],
+                "observations": observed.get(t, []),
+                "quality": quality["per_theme"].get(t),
+            }
+        )
     return {
         "generated_at": now_stamp(),
         "filter": {**filter_record(flt), "description": describe_filter(flt)},
         "k": k,
         "total": protect(total, k),
         "interval": flt.interval,
-        "periods": [{"period": p, "label": period_label(p),
-                     "stories": protect(over["totals"].get(p, 0), k)} for p in over["periods"]],
+        "periods": [
+            {"period": p, "label": period_label(p), "stories": protect(over["totals"].get(p, 0), k)}
+            for p in over["periods"]
+        ],
         "taxonomy_version": taxonomy.version,
         "quality": {key: quality[key] for key in ("model_version", "source")}
         | {"macro_f1": quality.get("macro_f1")},
@@ -194,9 +224,24 @@ async def theme_summary(db: Database, flt: StoryFilter, models_dir: Path | None)
 # --- renderings ----------------------------------------------------------------------------
 
 CSV_COLUMNS = (
-    "theme", "label", "stories", "share", "trend", "cooccurring", "terms", "lessons",
-    "quotes", "significant", "observations", "quality_precision", "quality_recall",
-    "quality_f1", "quality_support", "quality_source", "k", "filter",
+    "theme",
+    "label",
+    "stories",
+    "share",
+    "trend",
+    "cooccurring",
+    "terms",
+    "lessons",
+    "quotes",
+    "significant",
+    "observations",
+    "quality_precision",
+    "quality_recall",
+    "quality_f1",
+    "quality_support",
+    "quality_source",
+    "k",
+    "filter",
 )
 
 
@@ -209,18 +254,30 @@ def summary_rows(summary: dict) -> list[list]:
     rows = []
     for t in summary["themes"]:
         q = t["quality"] or {}
-        rows.append([
-            t["theme"], t["label"], t["stories"], t["share"],
-            _joined(t["trend"], lambda p: f"{p['period']}: {p['stories']}"),
-            _joined(t["cooccurring"], lambda p: f"{p['theme']} ({p['stories']})"),
-            _joined(t["terms"], lambda w: w["term"]),
-            _joined(t["lessons"], lambda lesson: lesson["text"]),
-            _joined(t["quotes"], lambda quote: f"“{quote['text']}” (verhaal {quote['story_id']})"),
-            _joined(t["significant"], lambda s: f"verhaal {s['story_id']}: {s['reason']}"),
-            _joined(t["observations"], lambda o: o["text"]),
-            q.get("precision"), q.get("recall"), q.get("f1"), q.get("support"),
-            summary["quality"]["source"], summary["k"], summary["filter"]["query"],
-        ])
+        rows.append(
+            [
+                t["theme"],
+                t["label"],
+                t["stories"],
+                t["share"],
+                _joined(t["trend"], lambda p: f"{p['period']}: {p['stories']}"),
+                _joined(t["cooccurring"], lambda p: f"{p['theme']} ({p['stories']})"),
+                _joined(t["terms"], lambda w: w["term"]),
+                _joined(t["lessons"], lambda lesson: lesson["text"]),
+                _joined(
+                    t["quotes"], lambda quote: f"“{quote['text']}” (verhaal {quote['story_id']})"
+                ),
+                _joined(t["significant"], lambda s: f"verhaal {s['story_id']}: {s['reason']}"),
+                _joined(t["observations"], lambda o: o["text"]),
+                q.get("precision"),
+                q.get("recall"),
+                q.get("f1"),
+                q.get("support"),
+                summary["quality"]["source"],
+                summary["k"],
+                summary["filter"]["query"],
+            ]
+        )
     return rows
 
 
@@ -254,35 +311,77 @@ def summary_xlsx(summary: dict, target) -> None:
     themes = summary["themes"]
     sheet("Samenvatting", list(CSV_COLUMNS), summary_rows(summary))
     periods = summary["periods"]
-    sheet("Trend", ["theme", "label", *[p["period"] for p in periods]],
-          [[t["theme"], t["label"], *[c["stories"] for c in t["trend"]]] for t in themes]
-          + [["totaal", "alle verhalen", *[p["stories"] for p in periods]]])
-    sheet("Samen voorkomend", ["theme", "with_theme", "with_label", "stories", "jaccard"],
-          [[t["theme"], p["theme"], p["label"], p["stories"], p["jaccard"]]
-           for t in themes for p in t["cooccurring"]])
-    sheet("Kenmerkende woorden", ["theme", "term", "z", "stories"],
-          [[t["theme"], w["term"], w["z"], w["stories"]] for t in themes for w in t["terms"]])
-    sheet("Lessen", ["theme", "story_id", "title", "source", "lesson"],
-          [[t["theme"], x["story_id"], x["title"], x["source"], x["text"]]
-           for t in themes for x in t["lessons"]])
-    sheet("Citaten", ["theme", "story_id", "title", "start", "end", "score", "quote"],
-          [[t["theme"], x["story_id"], x["title"], x["start"], x["end"], x["score"], x["text"]]
-           for t in themes for x in t["quotes"]])
-    sheet("Betekenisvol", ["theme", "story_id", "title", "reason", "marked_at"],
-          [[t["theme"], x["story_id"], x["title"], x["reason"], x["created_at"]]
-           for t in themes for x in t["significant"]])
-    sheet("Observaties", ["id", "observation", "interpretations", "view", "created_at"],
-          [[o["id"], o["text"], " | ".join(o["interpretations"]), o["query"], o["created_at"]]
-           for o in summary["observations"]])
-    sheet("Over deze export", ["item", "value"], [
-        ["gemaakt op", summary["generated_at"]],
-        ["filter", summary["filter"]["description"]],
-        ["filter (query string)", summary["filter"]["query"]],
-        ["verhalen in de selectie", summary["total"]],
-        ["kleinste getoonde aantal (k)", summary["k"]],
-        ["taxonomie", summary["taxonomy_version"]],
-        ["kwaliteit van de automatische analyse", summary["quality"]["source"]],
-        ["formules", "Tekst die met = + - @ begint, krijgt een apostrof ervoor zodat een"
-                     " spreadsheet er geen formule van maakt."],
-    ])
+    sheet(
+        "Trend",
+        ["theme", "label", *[p["period"] for p in periods]],
+        [[t["theme"], t["label"], *[c["stories"] for c in t["trend"]]] for t in themes]
+        + [["totaal", "alle verhalen", *[p["stories"] for p in periods]]],
+    )
+    sheet(
+        "Samen voorkomend",
+        ["theme", "with_theme", "with_label", "stories", "jaccard"],
+        [
+            [t["theme"], p["theme"], p["label"], p["stories"], p["jaccard"]]
+            for t in themes
+            for p in t["cooccurring"]
+        ],
+    )
+    sheet(
+        "Kenmerkende woorden",
+        ["theme", "term", "z", "stories"],
+        [[t["theme"], w["term"], w["z"], w["stories"]] for t in themes for w in t["terms"]],
+    )
+    sheet(
+        "Lessen",
+        ["theme", "story_id", "title", "source", "lesson"],
+        [
+            [t["theme"], x["story_id"], x["title"], x["source"], x["text"]]
+            for t in themes
+            for x in t["lessons"]
+        ],
+    )
+    sheet(
+        "Citaten",
+        ["theme", "story_id", "title", "start", "end", "score", "quote"],
+        [
+            [t["theme"], x["story_id"], x["title"], x["start"], x["end"], x["score"], x["text"]]
+            for t in themes
+            for x in t["quotes"]
+        ],
+    )
+    sheet(
+        "Betekenisvol",
+        ["theme", "story_id", "title", "reason", "marked_at"],
+        [
+            [t["theme"], x["story_id"], x["title"], x["reason"], x["created_at"]]
+            for t in themes
+            for x in t["significant"]
+        ],
+    )
+    sheet(
+        "Observaties",
+        ["id", "observation", "interpretations", "view", "created_at"],
+        [
+            [o["id"], o["text"], " | ".join(o["interpretations"]), o["query"], o["created_at"]]
+            for o in summary["observations"]
+        ],
+    )
+    sheet(
+        "Over deze export",
+        ["item", "value"],
+        [
+            ["gemaakt op", summary["generated_at"]],
+            ["filter", summary["filter"]["description"]],
+            ["filter (query string)", summary["filter"]["query"]],
+            ["verhalen in de selectie", summary["total"]],
+            ["kleinste getoonde aantal (k)", summary["k"]],
+            ["taxonomie", summary["taxonomy_version"]],
+            ["kwaliteit van de automatische analyse", summary["quality"]["source"]],
+            [
+                "formules",
+                "Tekst die met = + - @ begint, krijgt een apostrof ervoor zodat een"
+                " spreadsheet er geen formule van maakt.",
+            ],
+        ],
+    )
     wb.save(target)

@@ -52,8 +52,9 @@ class ExportStory:
 async def count_stories(db: Database, flt: StoryFilter) -> int:
     await search.sync_search_index(db)
     where, params = flt.where("s")
-    row = await db.fetchall(f"SELECT count(*) FROM stories s WHERE {where}", params,
-                            time_limit=True)
+    row = await db.fetchall(
+        f"SELECT count(*) FROM stories s WHERE {where}", params, time_limit=True
+    )
     return row[0][0]
 
 
@@ -82,10 +83,17 @@ async def story_batches(
             return
         stories = {
             r["id"]: ExportStory(
-                id=r["id"], title=r["title"], text=r["text"] or "", lesson=r["lesson"] or "",
-                month=r["month"], team=r["team"], municipality=r["municipality"],
-                teller_role=r["teller_role"], signifier_difference=r["signifier_difference"],
-                signifier_outcome=r["signifier_outcome"], origin=r["origin"],
+                id=r["id"],
+                title=r["title"],
+                text=r["text"] or "",
+                lesson=r["lesson"] or "",
+                month=r["month"],
+                team=r["team"],
+                municipality=r["municipality"],
+                teller_role=r["teller_role"],
+                signifier_difference=r["signifier_difference"],
+                signifier_outcome=r["signifier_outcome"],
+                origin=r["origin"],
                 confirmed_at=r["confirmed_at"],
             )
             for r in rows
@@ -123,40 +131,60 @@ async def _add_themes(db: Database, stories: dict[int, ExportStory]) -> None:
             for span in json.loads(nlp["evidence"]):
                 start, end = int(span["start"]), int(span["end"])
                 if 0 <= start < end <= len(story.text):  # offsets index the stored text
-                    evidence.append({"start": start, "end": end,
-                                     "text": story.text[start:end]})
-        sources = (["teller"] if r["by_teller"] else []) + (
-            [nlp["source"]] if r["by_nlp"] and nlp is not None else []
-        ) + (["review"] if r["reviewed"] else [])
-        story.themes.append({
-            "theme": r["theme"],
-            "by_teller": bool(r["by_teller"]),
-            "by_nlp": bool(r["by_nlp"]),
-            "reviewed": bool(r["reviewed"]),
-            "source": "+".join(sources),
-            "score": nlp["score"] if nlp is not None else None,
-            "model": nlp["source"][4:] if nlp is not None else None,
-            "taxonomy_version": (nlp or (rows[0] if rows else {"taxonomy_version": None}))[
-                "taxonomy_version"],
-            "evidence": evidence,
-        })
+                    evidence.append({"start": start, "end": end, "text": story.text[start:end]})
+        sources = (
+            (["teller"] if r["by_teller"] else [])
+            + ([nlp["source"]] if r["by_nlp"] and nlp is not None else [])
+            + (["review"] if r["reviewed"] else [])
+        )
+        story.themes.append(
+            {
+                "theme": r["theme"],
+                "by_teller": bool(r["by_teller"]),
+                "by_nlp": bool(r["by_nlp"]),
+                "reviewed": bool(r["reviewed"]),
+                "source": "+".join(sources),
+                "score": nlp["score"] if nlp is not None else None,
+                "model": nlp["source"][4:] if nlp is not None else None,
+                "taxonomy_version": (nlp or (rows[0] if rows else {"taxonomy_version": None}))[
+                    "taxonomy_version"
+                ],
+                "evidence": evidence,
+            }
+        )
     for r in await db.fetchall(
         f"SELECT story_id, source, start, end, text FROM lessons WHERE story_id IN ({marks})"
         " ORDER BY story_id, start IS NULL, start, id",
         ids,
     ):
-        stories[r["story_id"]].lessons.append({
-            "source": r["source"] if r["source"] == "teller" else "nlp",
-            "start": r["start"], "end": r["end"], "text": r["text"],
-        })
+        stories[r["story_id"]].lessons.append(
+            {
+                "source": r["source"] if r["source"] == "teller" else "nlp",
+                "start": r["start"],
+                "end": r["end"],
+                "text": r["text"],
+            }
+        )
 
 
 # --- renderers: each turns one batch into text ---------------------------------------------
 
 LONG_COLUMNS = (
-    "story_id", "month", "team", "municipality", "teller_role", "theme", "source",
-    "by_teller", "by_nlp", "reviewed", "score", "model", "taxonomy_version",
-    "evidence_offsets", "evidence",
+    "story_id",
+    "month",
+    "team",
+    "municipality",
+    "teller_role",
+    "theme",
+    "source",
+    "by_teller",
+    "by_nlp",
+    "reviewed",
+    "score",
+    "model",
+    "taxonomy_version",
+    "evidence_offsets",
+    "evidence",
 )
 
 
@@ -174,8 +202,18 @@ def long_csv(batch: list[ExportStory], first: bool) -> str:
     """One row per story x effective theme: score, source and evidence."""
     rows = [
         [
-            s.id, s.month, s.team, s.municipality, s.teller_role, t["theme"], t["source"],
-            int(t["by_teller"]), int(t["by_nlp"]), int(t["reviewed"]), t["score"], t["model"],
+            s.id,
+            s.month,
+            s.team,
+            s.municipality,
+            s.teller_role,
+            t["theme"],
+            t["source"],
+            int(t["by_teller"]),
+            int(t["by_nlp"]),
+            int(t["reviewed"]),
+            t["score"],
+            t["model"],
             t["taxonomy_version"],
             ";".join(f"{e['start']}-{e['end']}" for e in t["evidence"]),
             " […] ".join(e["text"] for e in t["evidence"]),
@@ -187,8 +225,17 @@ def long_csv(batch: list[ExportStory], first: bool) -> str:
 
 
 WIDE_FIXED = (
-    "story_id", "title", "month", "team", "municipality", "teller_role",
-    "signifier_difference", "signifier_outcome", "origin", "text", "lesson",
+    "story_id",
+    "title",
+    "month",
+    "team",
+    "municipality",
+    "teller_role",
+    "signifier_difference",
+    "signifier_outcome",
+    "origin",
+    "text",
+    "lesson",
 )
 
 
@@ -201,11 +248,22 @@ def wide_rows(batch: list[ExportStory], theme_ids: list[str]) -> list[list]:
     out = []
     for s in batch:
         has = {t["theme"] for t in s.themes}
-        out.append([
-            s.id, s.title, s.month, s.team, s.municipality, s.teller_role,
-            s.signifier_difference, s.signifier_outcome, s.origin, s.text, s.lesson,
-            *[int(t in has) for t in theme_ids],
-        ])
+        out.append(
+            [
+                s.id,
+                s.title,
+                s.month,
+                s.team,
+                s.municipality,
+                s.teller_role,
+                s.signifier_difference,
+                s.signifier_outcome,
+                s.origin,
+                s.text,
+                s.lesson,
+                *[int(t in has) for t in theme_ids],
+            ]
+        )
     return out
 
 
@@ -220,15 +278,27 @@ def jsonl(batch: list[ExportStory], taxonomy_version: str) -> str:
     lessons, and the taxonomy version the export's theme ids belong to."""
     lines = []
     for s in batch:
-        lines.append(json.dumps({
-            "id": s.id, "title": s.title, "text": s.text, "lesson": s.lesson,
-            "month": s.month, "team": s.team, "municipality": s.municipality,
-            "teller_role": s.teller_role,
-            "signifier_difference": s.signifier_difference,
-            "signifier_outcome": s.signifier_outcome, "origin": s.origin,
-            "taxonomy_version": taxonomy_version,
-            "themes": s.themes, "lessons": s.lessons,
-        }, ensure_ascii=False))
+        lines.append(
+            json.dumps(
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "text": s.text,
+                    "lesson": s.lesson,
+                    "month": s.month,
+                    "team": s.team,
+                    "municipality": s.municipality,
+                    "teller_role": s.teller_role,
+                    "signifier_difference": s.signifier_difference,
+                    "signifier_outcome": s.signifier_outcome,
+                    "origin": s.origin,
+                    "taxonomy_version": taxonomy_version,
+                    "themes": s.themes,
+                    "lessons": s.lessons,
+                },
+                ensure_ascii=False,
+            )
+        )
     return "\n".join(lines) + "\n" if lines else ""
 
 
