@@ -46,6 +46,9 @@ from .worker import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
+# aiosqlite logs every statement at DEBUG; deduce briefly sets the root logger to DEBUG while
+# it loads (nlp/deid/engine.py undoes that), so keep this noisy logger quiet regardless.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
