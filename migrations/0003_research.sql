@@ -96,6 +96,9 @@ CREATE VIRTUAL TABLE story_fts USING fts5(
     title_stems, text_stems, tokenize = 'unicode61 remove_diacritics 2'
 );
 
+-- Per stem, in how many stories it occurs: the idf for similar stories of a new story.
+CREATE VIRTUAL TABLE story_fts_vocab USING fts5vocab(story_fts, 'row');
+
 -- Confirmed stories waiting to be stemmed and indexed.
 CREATE TABLE search_queue (
     story_id INTEGER PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE

@@ -64,3 +64,25 @@ def top_neighbours(
             cols = best[r][np.argsort(-block[r, best[r]], kind="stable")]
             out.append([(int(c), float(block[r, c])) for c in cols if block[r, c] >= MIN_SCORE])
     return out
+
+
+def rank_candidates(
+    query: str, candidates: list[str], df: dict[str, int], n_docs: int, k: int = K
+) -> list[tuple[int, float]]:
+    """The k candidates most similar to `query` as (index, cosine), best first, with the
+    corpus's document frequencies `df` (of n_docs documents) as idf: the same TF-IDF
+    weighting as top_neighbours, for one new story against a shortlist of others."""
+    vocab = sorted({t for doc in [query, *candidates] for t in doc.split()})
+    if not vocab or not candidates:
+        return []
+    vectorizer = TfidfVectorizer(
+        analyzer=str.split, sublinear_tf=True, vocabulary=vocab, dtype=np.float32
+    )
+    vectorizer.fit([query])  # sets up the vocabulary; the idf comes from the whole corpus:
+    vectorizer.idf_ = np.array(
+        [np.log((1 + n_docs) / (1 + df.get(t, 0))) + 1 for t in vocab], dtype=np.float32
+    )
+    matrix = vectorizer.transform([query, *candidates])
+    scores = (matrix[1:] @ matrix[0].T).toarray().ravel()
+    best = np.argsort(-scores, kind="stable")[:k]
+    return [(int(i), float(scores[i])) for i in best if scores[i] >= MIN_SCORE]

@@ -223,3 +223,13 @@ def test_pattern_functions_work_without_http(anonymous):
     assert pairs[("armoede", "wonen")] == 6 and pairs[("armoede", "armoede")] == 8
     counts = anonymous.portal.call(patterns.theme_counts, db, flt)
     assert counts["total"] == 8
+
+
+def test_svg_chart_leaves_suppressed_counts_out():
+    from vertelpunt import charts
+
+    periods = [{"label": p} for p in ("jan", "feb", "mrt", "apr")]
+    svg = str(charts.line_chart("Armoede", periods, [6, "< 5", 7, 8], 10, "g"))
+    assert svg.count("<polyline") == 2 and svg.count("<circle") == 3
+    assert '<title id="g-t">Armoede</title>' in svg and "niet getoond" in svg
+    assert "style=" not in svg and "<script" not in svg

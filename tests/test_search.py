@@ -141,3 +141,53 @@ def test_similar_stories_are_stored_and_shown(anonymous):
     page = client.get(f"/verhalen/{ids[0]}").text
     similar = page.split('id="vergelijkbaar"')[1]
     assert re.search(rf'href="/verhalen/{ids[1]}">Huur 2</a>', similar)
+
+
+def test_new_stories_in_a_large_corpus_get_neighbours_without_the_batch(anonymous, monkeypatch):
+    monkeypatch.setattr(search, "SMALL_CORPUS", 0)  # act as if the corpus were large
+    ids = seed(
+        anonymous,
+        [
+            {
+                "title": "Huur 1",
+                "text": "Huurachterstand, deurwaarder en ontruiming dreigden." + FILLER,
+            },
+            {
+                "title": "Huur 2",
+                "text": "De deurwaarder kwam om de huurachterstand; ontruiming." + FILLER,
+            },
+            {
+                "title": "Tuin",
+                "text": "Samen de tuin opgeknapt met vrijwilligers uit de buurt." + FILLER,
+            },
+            {"title": "Tuin 2", "text": "Vrijwilligers uit de buurt hielpen in de tuin." + FILLER},
+        ],
+    )
+    client = as_researcher(anonymous)
+    client.get("/verhalen")
+    rows = sql(client, "SELECT story_id, neighbour_id FROM story_neighbours WHERE rank = 1")
+    assert {r["story_id"]: r["neighbour_id"] for r in rows} == {
+        ids[0]: ids[1],
+        ids[1]: ids[0],
+        ids[2]: ids[3],
+        ids[3]: ids[2],
+    }
+    # A later story enters the lists of the stories it resembles.
+    (late,) = seed(
+        anonymous,
+        [
+            {
+                "title": "Huur 3",
+                "text": "Weer de deurwaarder: huurachterstand en ontruiming." + FILLER,
+            }
+        ],
+    )
+    client.get("/verhalen")
+    listed = sql(client, "SELECT story_id FROM story_neighbours WHERE neighbour_id = ?", (late,))
+    assert {ids[0], ids[1]} <= {r["story_id"] for r in listed}
+    assert (
+        sql(client, "SELECT count(*) AS n FROM story_neighbours WHERE story_id = ?", (late,))[0][
+            "n"
+        ]
+        >= 2
+    )

@@ -464,9 +464,15 @@ def rendered_once(
 
 async def story_view(db: Database, story: dict, team_ids) -> dict:
     """A story with its evidence marked, its themes by source, lessons and neighbours."""
-    names = await labels(db, None)
+    # Independent reads, on several reader connections at once.
+    names, effective, neighbours, significant = await asyncio.gather(
+        labels(db, None),
+        effective_themes_of(db, [story["id"]]),
+        search.neighbours(db, story["id"], team_ids),
+        observations.significant_for_story(db, story["id"]),
+    )
+    effective = effective[story["id"]]
     order = list(names.themes)
-    effective = (await effective_themes_of(db, [story["id"]]))[story["id"]]
     tags = story["themes"]
     by_source = {
         "teller": [t for t in tags if t["source"] == "teller"],
@@ -490,8 +496,8 @@ async def story_view(db: Database, story: dict, team_ids) -> dict:
             {"theme": t, "label": theme_label(names, t), "colour": colour[t]}
             for t in sorted(evidence, key=lambda t: colour[t])
         ],
-        "neighbours": await search.neighbours(db, story["id"], team_ids),
-        "significant": await observations.significant_for_story(db, story["id"]),
+        "neighbours": neighbours,
+        "significant": significant,
         "signifiers": [
             {
                 "name": "Wie maakte het verschil?",
@@ -542,8 +548,7 @@ def segments(text: str, evidence: dict, lessons: list, names: Labels, colour: di
 async def story_detail(request: Request):
     db = request.app.state.db
     story = await readable_story(request, request.path_params["id"])
-    await log_story_view(request, story["id"])
-    await begin(db)
+    await asyncio.gather(log_story_view(request, story["id"]), begin(db))
     data = await story_view(db, story, visible_team_ids(request.state.user))
     if wants_json(request):
         return JSONResponse(

@@ -75,7 +75,7 @@ def test_researcher_finds_reads_reviews_and_exports(page, told_story):
 
     # Export the summary of the selection and open the downloaded file.
     page.goto(selection_url)
-    export_link = page.get_by_role("link", name=re.compile("^Export"))
+    export_link = page.locator("main").get_by_role("link", name=re.compile("^Export"))
     assert export_link.count(), "the story list has no link to export this selection"
     with page.expect_navigation():
         export_link.first.click()
