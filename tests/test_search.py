@@ -106,24 +106,19 @@ def test_confirmed_story_is_searchable_at_once(client):
     assert "Fatima" not in str(found)
 
 
+# Two pairs of stories on one subject each: each story's nearest neighbour is its pair.
+PAIRED_STORIES = [
+    {"title": "Huur 1", "text": "Huurachterstand, deurwaarder en ontruiming dreigden." + FILLER},
+    {"title": "Huur 2", "text": "De deurwaarder kwam om de huurachterstand; ontruiming." + FILLER},
+    {"title": "Tuin", "text": "Samen de tuin opgeknapt met vrijwilligers uit de buurt." + FILLER},
+    {"title": "Tuin 2", "text": "Vrijwilligers uit de buurt hielpen in de tuin." + FILLER},
+]
+
+
 def test_similar_stories_are_stored_and_shown(anonymous):
     ids = seed(
         anonymous,
-        [
-            {
-                "title": "Huur 1",
-                "text": "Huurachterstand, deurwaarder en ontruiming dreigden." + FILLER,
-            },
-            {
-                "title": "Huur 2",
-                "text": "De deurwaarder kwam om de huurachterstand; ontruiming." + FILLER,
-            },
-            {
-                "title": "Tuin",
-                "text": "Samen de tuin opgeknapt met vrijwilligers uit de buurt." + FILLER,
-            },
-            {"title": "Tuin 2", "text": "Vrijwilligers uit de buurt hielpen in de tuin." + FILLER},
-        ],
+        PAIRED_STORIES,
     )
     client = as_researcher(anonymous)
     client.get("/verhalen")  # indexes the queue; a small corpus gets neighbours at once
@@ -147,21 +142,7 @@ def test_new_stories_in_a_large_corpus_get_neighbours_without_the_batch(anonymou
     monkeypatch.setattr(search, "SMALL_CORPUS", 0)  # act as if the corpus were large
     ids = seed(
         anonymous,
-        [
-            {
-                "title": "Huur 1",
-                "text": "Huurachterstand, deurwaarder en ontruiming dreigden." + FILLER,
-            },
-            {
-                "title": "Huur 2",
-                "text": "De deurwaarder kwam om de huurachterstand; ontruiming." + FILLER,
-            },
-            {
-                "title": "Tuin",
-                "text": "Samen de tuin opgeknapt met vrijwilligers uit de buurt." + FILLER,
-            },
-            {"title": "Tuin 2", "text": "Vrijwilligers uit de buurt hielpen in de tuin." + FILLER},
-        ],
+        PAIRED_STORIES,
     )
     client = as_researcher(anonymous)
     client.get("/verhalen")
