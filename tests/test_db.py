@@ -96,10 +96,11 @@ def test_every_connection_has_foreign_keys_and_readers_cannot_write(tmp_path):
         db = Database(path, readers=2)
         await db.open()
         try:
-            async with db.read() as conn:
-                assert (await (await conn.execute("PRAGMA foreign_keys")).fetchone())[0] == 1
-                with pytest.raises(sqlite3.OperationalError, match="readonly"):
-                    await conn.execute("INSERT INTO municipalities (name) VALUES ('x')")
+            assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                await db.run(
+                    lambda conn: conn.execute("INSERT INTO municipalities (name) VALUES ('x')")
+                )
             with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
                 async with db.write() as conn:
                     await conn.execute("INSERT INTO teams (name, municipality_id) VALUES ('t', 42)")

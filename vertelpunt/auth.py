@@ -129,21 +129,33 @@ class User:
         return getattr(self, key)
 
 
-async def load_user(db: Database, user_id: int, session_hash: str | None) -> User | None:
-    row = await db.fetchone("SELECT id, email, role, active FROM users WHERE id = ?", (user_id,))
+_USER_COLUMNS = (
+    "u.id, u.email, u.role, u.active,"
+    " (SELECT group_concat(team_id) FROM user_teams WHERE user_id = u.id) AS teams"
+)
+
+
+def _user(row, session_hash: str | None) -> User | None:
     if row is None or not row["active"]:
         return None
-    teams = await db.fetchall("SELECT team_id FROM user_teams WHERE user_id = ?", (user_id,))
-    return User(
-        row["id"], row["email"], row["role"], tuple(r["team_id"] for r in teams), session_hash
-    )
+    teams = tuple(sorted(int(t) for t in row["teams"].split(","))) if row["teams"] else ()
+    return User(row["id"], row["email"], row["role"], teams, session_hash)
+
+
+async def load_user(db: Database, user_id: int, session_hash: str | None) -> User | None:
+    row = await db.fetchone(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id = ?", (user_id,))
+    return _user(row, session_hash)
 
 
 async def user_from_session(db: Database, token: str, now: float | None = None) -> User | None:
+    """The user of a session cookie: one query for session, user and teams, as it runs on
+    every request."""
     now = now or time.time()
     hashed = token_hash(token)
     row = await db.fetchone(
-        "SELECT user_id, created_at, last_seen_at FROM sessions WHERE token_hash = ?", (hashed,)
+        f"SELECT s.created_at, s.last_seen_at, {_USER_COLUMNS}"
+        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+        (hashed,),
     )
     if row is None:
         return None
@@ -155,7 +167,7 @@ async def user_from_session(db: Database, token: str, now: float | None = None) 
         await bookkeeping(
             db, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", (now, hashed)
         )
-    return await load_user(db, row["user_id"], hashed)
+    return _user(row, hashed)
 
 
 async def user_from_api_token(db: Database, token: str) -> User | None:
@@ -177,8 +189,7 @@ async def bookkeeping(db: Database, sql: str, params) -> None:
     """A write that only keeps track (last seen, last used): on a full disk it is skipped,
     so reading goes on (tests/test_faults.py)."""
     try:
-        async with db.write() as conn:
-            await conn.execute(sql, params)
+        await db.append(sql, params)
     except sqlite3.OperationalError as error:
         if "database or disk is full" not in str(error):
             raise

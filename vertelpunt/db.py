@@ -13,11 +13,15 @@ import contextlib
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -110,6 +114,18 @@ def _executescript_in_transaction(conn: sqlite3.Connection, script: str) -> None
         raise ValueError("migration ends with an incomplete SQL statement")
 
 
+def _settle(batch: list, error: Exception | None, cancelled: bool = False) -> None:
+    for *_, done in batch:
+        if done.done():
+            continue  # its caller went away
+        if cancelled:
+            done.cancel()
+        elif error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(None)
+
+
 def schema_version(db_path: Path | str) -> int:
     conn = sqlite3.connect(db_path)
     try:
@@ -122,7 +138,15 @@ def schema_version(db_path: Path | str) -> int:
 
 
 class Database:
-    """The app's connections: `db.write()` for changes, `db.read()` for queries."""
+    """The app's connections: `db.write()` for changes, `db.run()` / `db.fetchall()` /
+    `db.fetchone()` for queries.
+
+    Readers are plain sqlite3 connections used from a small thread pool, one task at a time
+    each: a query costs one hop to a thread and back. (aiosqlite, which the writer uses, costs
+    three hops for execute, fetch and close; under load every hop waits its turn on the event
+    loop, which made a story page with a dozen queries slow.) `run()` does several queries in
+    one hop.
+    """
 
     def __init__(self, path: Path | str, readers: int = 4, query_time_limit_ms: int = 2000):
         self.path = Path(path)
@@ -130,25 +154,58 @@ class Database:
         self.query_time_limit_ms = query_time_limit_ms
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
-        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        self._all_readers: list[aiosqlite.Connection] = []
+        self._readers: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
+        self._all_readers: list[sqlite3.Connection] = []
+        self._reader_threads: ThreadPoolExecutor | None = None
+        self._appends: list[tuple[str, tuple, asyncio.Future]] = []
+        self._append_task: asyncio.Task | None = None
+        # Group commits go through their own connection and thread, under the same write
+        # lock as the writer, so a batch is a single hop (see _append_all).
+        self._appender: sqlite3.Connection | None = None
+        self._append_thread: ThreadPoolExecutor | None = None
 
     async def open(self) -> None:
         self._writer = await self._connect()
         await self._writer.execute("PRAGMA journal_mode = WAL")
+        self._appender = self._plain_connection()
+        # Its commits are not fsynced (WAL + NORMAL): a logged view survives a crash of the
+        # app at once, and a power cut from the next fsync (a story's commit, a checkpoint,
+        # or the kernel's write-back within about 30 s). That is the trade for keeping
+        # page views off the disk's fsync queue; stories and decisions stay FULL.
+        self._appender.execute("PRAGMA synchronous = NORMAL")
+        self._append_thread = ThreadPoolExecutor(1, "vertelpunt-append")
+        self._reader_threads = ThreadPoolExecutor(self.reader_count, "vertelpunt-reader")
         for _ in range(self.reader_count):
-            reader = await self._connect()
-            await reader.execute("PRAGMA query_only = ON")
+            reader = self._plain_connection()
+            reader.execute("PRAGMA query_only = ON")
             self._all_readers.append(reader)
             self._readers.put_nowait(reader)
 
     async def close(self) -> None:
+        if self._append_task is not None:
+            with contextlib.suppress(Exception):
+                await self._append_task
+        if self._reader_threads is not None:
+            self._reader_threads.shutdown(wait=True)
+            self._reader_threads = None
         for reader in self._all_readers:
-            await reader.close()
+            reader.close()
         self._all_readers.clear()
+        if self._append_thread is not None:
+            self._append_thread.shutdown(wait=True)
+            self._append_thread = None
+            self._appender.close()
+            self._appender = None
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+
+    def _plain_connection(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+        return conn
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -171,6 +228,47 @@ class Database:
                 await self._rollback()
                 raise
 
+    async def append(self, sql: str, params: tuple = ()) -> None:
+        """One small write (an audit line, a last-seen time) committed together with the
+        others that arrive while the writer is busy: group commit. Each caller still returns
+        only once its row is durable, but twenty page views share one transaction and one
+        fsync instead of queueing for twenty. A failing batch fails every caller in it."""
+        done = asyncio.get_running_loop().create_future()
+        self._appends.append((sql, tuple(params), done))
+        if self._append_task is None or self._append_task.done():
+            self._append_task = asyncio.create_task(self._commit_appends())
+        await done
+
+    async def _commit_appends(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._appends:
+            async with self._write_lock:
+                # Taken under the lock: what arrived while waiting for it joins this batch.
+                batch, self._appends = self._appends, []
+                try:
+                    await loop.run_in_executor(self._append_thread, self._append_all, batch)
+                except Exception as error:  # a full disk, a constraint: every caller hears it
+                    _settle(batch, error)
+                    continue
+                except BaseException:
+                    _settle(batch, None, cancelled=True)
+                    raise
+            _settle(batch, None)
+
+    def _append_all(self, batch: list) -> None:
+        """The whole batch in one call on the appender's thread (one hop, not 2 + n)."""
+        conn = self._appender
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, params, _ in batch:
+                conn.execute(sql, params)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.OperationalError):
+                    conn.execute("ROLLBACK")
+            raise
+
     async def _rollback(self) -> None:
         """Roll back after an error, including a failed COMMIT (a full disk): otherwise the
         writer stays inside the broken transaction and every later write fails. SQLite may
@@ -186,33 +284,38 @@ class Database:
         async with self._write_lock:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    @asynccontextmanager
-    async def read(self, time_limit: bool = False) -> AsyncIterator[aiosqlite.Connection]:
-        """A read-only connection from the pool.
+    async def run(self, work: Callable[[sqlite3.Connection], T], time_limit: bool = False) -> T:
+        """work(conn) on a read-only connection, in a reader thread.
 
-        With time_limit=True a progress handler stops the query after the configured limit
+        With time_limit=True a progress handler stops the queries after the configured limit
         (raising QueryTooSlow), so one heavy analytical query cannot occupy a reader for long.
         """
+        if self._reader_threads is None:
+            raise RuntimeError("database is not open")
         conn = await self._readers.get()
         try:
-            if time_limit:
-                deadline = time.monotonic() + self.query_time_limit_ms / 1000
-                await conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
-            try:
-                yield conn
-            except sqlite3.OperationalError as error:
-                if time_limit and "interrupted" in str(error):
-                    raise QueryTooSlow(str(error)) from error
-                raise
+            return await asyncio.get_running_loop().run_in_executor(
+                self._reader_threads, self._run_on, conn, work, time_limit
+            )
         finally:
-            if time_limit:
-                await conn.set_progress_handler(None, 0)
             self._readers.put_nowait(conn)
 
+    def _run_on(self, conn: sqlite3.Connection, work, time_limit: bool):
+        if not time_limit:
+            return work(conn)
+        deadline = time.monotonic() + self.query_time_limit_ms / 1000
+        conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+        try:
+            return work(conn)
+        except sqlite3.OperationalError as error:
+            if "interrupted" in str(error):
+                raise QueryTooSlow(str(error)) from error
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)
+
     async def fetchall(self, sql: str, params=(), time_limit: bool = False) -> list[sqlite3.Row]:
-        async with self.read(time_limit) as conn, conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self.run(lambda conn: conn.execute(sql, params).fetchall(), time_limit)
 
     async def fetchone(self, sql: str, params=()) -> sqlite3.Row | None:
-        async with self.read() as conn, conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        return await self.run(lambda conn: conn.execute(sql, params).fetchone())

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from .db import Database
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -25,6 +27,16 @@ SYSTEM = Actor("systeem")
 CLI = Actor("cli")
 
 
+INSERT_EVENT = (
+    "INSERT INTO events (actor_id, actor, action, subject, detail, ip) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _event_row(actor: Actor, action: str, subject: str | None, detail: dict) -> tuple:
+    detail_json = json.dumps(detail, ensure_ascii=False, sort_keys=True)
+    return (actor.user_id, actor.label, action, subject, detail_json, actor.ip)
+
+
 async def log_event(
     conn: aiosqlite.Connection,
     actor: Actor,
@@ -32,15 +44,12 @@ async def log_event(
     subject: str | None = None,
     **detail,
 ) -> None:
-    await conn.execute(
-        "INSERT INTO events (actor_id, actor, action, subject, detail, ip)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            actor.user_id,
-            actor.label,
-            action,
-            subject,
-            json.dumps(detail, ensure_ascii=False, sort_keys=True),
-            actor.ip,
-        ),
-    )
+    await conn.execute(INSERT_EVENT, _event_row(actor, action, subject, detail))
+
+
+async def log_event_alone(
+    db: Database, actor: Actor, action: str, subject: str | None = None, **detail
+) -> None:
+    """An event that is not part of a change (a story was read): committed by group commit
+    with others of the same moment; durable when this returns."""
+    await db.append(INSERT_EVENT, _event_row(actor, action, subject, detail))

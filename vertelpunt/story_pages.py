@@ -14,7 +14,7 @@ from nlp import deidentify as deid
 
 from . import privacy, stories
 from . import taxonomy as taxonomy_store
-from .events import Actor, log_event
+from .events import Actor, log_event_alone
 from .stories import ValidationError
 
 
@@ -202,8 +202,9 @@ async def story_detail(request: Request):
 async def log_story_view(request: Request, story_id: int) -> None:
     """Every view of a story by a researcher is in the audit log."""
     if request.state.user.role == "onderzoeker":
-        async with request.app.state.db.write() as conn:
-            await log_event(conn, actor_of(request), "story.view", f"story:{story_id}")
+        await log_event_alone(
+            request.app.state.db, actor_of(request), "story.view", f"story:{story_id}"
+        )
 
 
 async def withdraw(request: Request):
