@@ -234,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.secret_key = auth.load_secret_key(settings.secret_key, settings.data_dir)
     app.state.templates = make_templates()
+    app.state.url_paths = {}
     return app
 
 
@@ -249,8 +250,18 @@ def iter_routes(routes, prefix=""):
 
 @jinja2.pass_context
 def url_path_for(context, name: str, /, **params) -> str:
-    """Links in pages are paths, not absolute URLs: they work behind any proxy or host name."""
-    return context["request"].app.url_path_for(name, **params)
+    """Links in pages are paths, not absolute URLs: they work behind any proxy or host name.
+
+    Remembered per app: Starlette tries every route in turn for each link, and a page with
+    twenty links spent more time there than in its queries."""
+    app = context["request"].app
+    key = (name, *sorted(params.items()))
+    paths = app.state.url_paths
+    if key not in paths:
+        if len(paths) > 100_000:  # links to single stories: bounded, not kept forever
+            paths.clear()
+        paths[key] = str(app.url_path_for(name, **params))
+    return paths[key]
 
 
 def make_templates() -> Jinja2Templates:

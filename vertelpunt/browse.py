@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -162,7 +163,11 @@ async def filtered_stories(
 async def effective_themes_of(db: Database, story_ids: list[int]) -> dict[int, list[dict]]:
     if not story_ids:
         return {}
-    rows = await db.fetchall(
+    return await db.run(lambda conn: effective_rows(conn, story_ids))
+
+
+def effective_rows(conn: sqlite3.Connection, story_ids: list[int]) -> dict[int, list[dict]]:
+    rows = conn.execute(
         "SELECT story_id, theme, by_teller, by_nlp, reviewed FROM story_effective_themes"
         f" WHERE story_id IN ({','.join('?' * len(story_ids))}) ORDER BY theme",
         story_ids,
@@ -464,14 +469,17 @@ def rendered_once(
 
 async def story_view(db: Database, story: dict, team_ids) -> dict:
     """A story with its evidence marked, its themes by source, lessons and neighbours."""
-    # Independent reads, on several reader connections at once.
-    names, effective, neighbours, significant = await asyncio.gather(
-        labels(db, None),
-        effective_themes_of(db, [story["id"]]),
-        search.neighbours(db, story["id"], team_ids),
-        observations.significant_for_story(db, story["id"]),
-    )
-    effective = effective[story["id"]]
+    story_id = story["id"]
+
+    def read(conn):  # one trip to a reader thread; under load every trip waits its turn
+        return (
+            effective_rows(conn, [story_id])[story_id],
+            search.neighbour_rows(conn, story_id, team_ids),
+            observations.significant_rows(conn, story_id),
+        )
+
+    names = await labels(db, None)
+    effective, neighbours, significant = await db.run(read)
     order = list(names.themes)
     tags = story["themes"]
     by_source = {
@@ -548,8 +556,13 @@ def segments(text: str, evidence: dict, lessons: list, names: Labels, colour: di
 async def story_detail(request: Request):
     db = request.app.state.db
     story = await readable_story(request, request.path_params["id"])
-    await asyncio.gather(log_story_view(request, story["id"]), begin(db))
-    data = await story_view(db, story, visible_team_ids(request.state.user))
+    # begin() in this task, not in gather(): the data version it notes is a context
+    # variable, which a gathered child task would keep to itself.
+    await begin(db)
+    data, _ = await asyncio.gather(
+        story_view(db, story, visible_team_ids(request.state.user)),
+        log_story_view(request, story["id"]),  # the page is sent once the view is logged
+    )
     if wants_json(request):
         return JSONResponse(
             to_jsonable(

@@ -9,6 +9,8 @@ patterns page and for exports.
 
 from __future__ import annotations
 
+import sqlite3
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -103,8 +105,10 @@ async def significant_stories(db: Database, flt: StoryFilter | None = None) -> l
     """Marked stories (within the filter, if given), grouped by theme in the caller."""
     where, params = (flt or StoryFilter()).where("s")
     rows = await db.fetchall(
+        # CROSS JOIN keeps the few marked stories as the outer loop: otherwise SQLite may
+        # walk every confirmed story looking for marks (20 ms at 100,000 stories).
         "SELECT g.story_id, g.theme, g.reason, g.created_at, s.title, u.email AS author"
-        " FROM significant_stories g JOIN stories s ON s.id = g.story_id"
+        " FROM significant_stories g CROSS JOIN stories s ON s.id = g.story_id"
         " LEFT JOIN users u ON u.id = g.author_id"
         f" WHERE {where} ORDER BY g.theme, g.created_at DESC",
         params,
@@ -113,7 +117,12 @@ async def significant_stories(db: Database, flt: StoryFilter | None = None) -> l
 
 
 async def significant_for_story(db: Database, story_id: int) -> list[dict]:
-    rows = await db.fetchall(
+    return await db.run(lambda conn: significant_rows(conn, story_id))
+
+
+def significant_rows(conn: sqlite3.Connection, story_id: int) -> list[dict]:
+    """The marks on one story (on a reader connection, so a page can batch its reads)."""
+    rows = conn.execute(
         "SELECT g.theme, g.reason, g.created_at, u.email AS author FROM significant_stories g"
         " LEFT JOIN users u ON u.id = g.author_id WHERE g.story_id = ? ORDER BY g.theme",
         (story_id,),

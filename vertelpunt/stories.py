@@ -273,19 +273,27 @@ def story_dict(row, themes: list[dict] | None = None, lessons: list[dict] | None
 async def get_story(db: Database, story_id: int, with_original: bool = False) -> dict | None:
     """One story with its themes and lessons; the original text only when asked for."""
     columns = STORY_COLUMNS + (", s.original_text, s.proposed_entities" if with_original else "")
-    row = await db.fetchone(f"SELECT {columns} FROM {STORY_FROM} WHERE s.id = ?", (story_id,))
+
+    def read(conn):  # one trip to a reader thread for all three
+        row = conn.execute(f"SELECT {columns} FROM {STORY_FROM} WHERE s.id = ?", (story_id,))
+        row = row.fetchone()
+        if row is None:
+            return None, [], []
+        theme_rows = conn.execute(
+            "SELECT theme, source, score, evidence, component, decision, taxonomy_version"
+            " FROM story_themes WHERE story_id = ? ORDER BY theme, source",
+            (story_id,),
+        ).fetchall()
+        lesson_rows = conn.execute(
+            "SELECT source, start, end, text FROM lessons WHERE story_id = ?"
+            " ORDER BY start IS NULL, start",
+            (story_id,),
+        ).fetchall()
+        return row, theme_rows, lesson_rows
+
+    row, theme_rows, lesson_rows = await db.run(read)
     if row is None:
         return None
-    theme_rows = await db.fetchall(
-        "SELECT theme, source, score, evidence, component, decision, taxonomy_version"
-        " FROM story_themes WHERE story_id = ? ORDER BY theme, source",
-        (story_id,),
-    )
-    lesson_rows = await db.fetchall(
-        "SELECT source, start, end, text FROM lessons WHERE story_id = ?"
-        " ORDER BY start IS NULL, start",
-        (story_id,),
-    )
     story = story_dict(
         row,
         themes=[{**dict(r), "evidence": json.loads(r["evidence"])} for r in theme_rows],
