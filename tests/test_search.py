@@ -145,7 +145,8 @@ def test_new_stories_in_a_large_corpus_get_neighbours_without_the_batch(anonymou
         PAIRED_STORIES,
     )
     client = as_researcher(anonymous)
-    client.get("/verhalen")
+    client.get("/verhalen")  # indexes the new stories; their neighbours follow in the background
+    client.portal.call(search.settle)
     rows = sql(client, "SELECT story_id, neighbour_id FROM story_neighbours WHERE rank = 1")
     assert {r["story_id"]: r["neighbour_id"] for r in rows} == {
         ids[0]: ids[1],
@@ -164,6 +165,7 @@ def test_new_stories_in_a_large_corpus_get_neighbours_without_the_batch(anonymou
         ],
     )
     client.get("/verhalen")
+    client.portal.call(search.settle)
     listed = sql(client, "SELECT story_id FROM story_neighbours WHERE neighbour_id = ?", (late,))
     assert {ids[0], ids[1]} <= {r["story_id"] for r in listed}
     assert (

@@ -25,9 +25,12 @@ until they are merged, so `purge_deleted_terms()` runs FTS5's 'optimize' after a
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
+import sqlite3
 import threading
+import weakref
 
 import Stemmer
 from markupsafe import Markup, escape
@@ -36,6 +39,7 @@ from nlp import similarity
 
 from .db import Database
 
+log = logging.getLogger(__name__)
 WORD = re.compile(r"\w+")
 _PHRASE = re.compile(r'"([^"]*)"')
 ALGORITHM = "dutch_porter" if "dutch_porter" in Stemmer.algorithms() else "dutch"
@@ -197,8 +201,37 @@ async def sync_search_index(db: Database, limit: int = 500) -> int:
         if total["n"] <= SMALL_CORPUS:
             await refresh_neighbours(db)
         else:
-            await add_neighbours(db, [i for i in ids if i in docs], total["n"])
+            # Tens of milliseconds a story: not on the path of the page that called us.
+            task = asyncio.create_task(_add_neighbours_in_turn(db, [i for i in ids if i in docs]))
+            _neighbour_tasks.add(task)
+            task.add_done_callback(_neighbour_task_done)
     return done
+
+
+_neighbour_tasks: set[asyncio.Task] = set()
+_neighbour_locks: weakref.WeakKeyDictionary[Database, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _add_neighbours_in_turn(db: Database, story_ids: list[int]) -> None:
+    """One batch at a time, so two batches never rewrite the same top-5 lists at once."""
+    async with _neighbour_locks.setdefault(db, asyncio.Lock()):
+        total = await db.fetchone("SELECT count(*) AS n FROM story_fts")
+        await add_neighbours(db, story_ids, total["n"])
+
+
+async def settle() -> None:
+    """Wait until similar stories being added in the background are stored (tests, CLI)."""
+    while _neighbour_tasks:
+        await asyncio.gather(*list(_neighbour_tasks), return_exceptions=True)
+
+
+def _neighbour_task_done(task: asyncio.Task) -> None:
+    _neighbour_tasks.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        # The nightly batch (python -m vertelpunt.search) fills in what is missing.
+        log.warning("similar stories for new stories failed: %s", task.exception())
 
 
 def _stem_rows(rows) -> dict[int, tuple[str, str]]:
@@ -365,7 +398,12 @@ def _content(stems: str) -> str:
 
 async def neighbours(db: Database, story_id: int, team_ids: list[int] | None) -> list[dict]:
     """The stored similar stories of a story, limited to those this reader may see."""
-    rows = await db.fetchall(
+    return await db.run(lambda conn: neighbour_rows(conn, story_id, team_ids))
+
+
+def neighbour_rows(conn: sqlite3.Connection, story_id: int, team_ids) -> list[dict]:
+    """neighbours() on a reader connection, so a page can batch its reads."""
+    rows = conn.execute(
         "SELECT n.neighbour_id AS id, n.score, s.title, s.month, s.team_id, t.name AS team"
         " FROM story_neighbours n JOIN stories s ON s.id = n.neighbour_id"
         " JOIN teams t ON t.id = s.team_id"

@@ -1,0 +1,148 @@
+"""The research cache (vertelpunt/filters.py): fresh on small data, a bounded lag behind new
+stories for slow values, and never a value from before a removal."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from vertelpunt import filters
+from vertelpunt.db import Database, migrate
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    path = tmp_path / "cache.db"
+    migrate(path)
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "INSERT INTO municipalities (name) VALUES ('Zwolle');"
+        "INSERT INTO teams (name, municipality_id) VALUES ('Noord', 1);"
+    )
+    conn.close()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    filters._cache.clear()
+    yield
+    filters._cache.clear()
+
+
+def add_story(db_path, title: str) -> int:
+    conn = sqlite3.connect(db_path)
+    with conn:
+        cursor = conn.execute(
+            "INSERT INTO stories (title, text, team_id, month, teller_role, status)"
+            " VALUES (?, 'tekst', 1, '2025-03', 'wijkcoach', 'confirmed')",
+            (title,),
+        )
+    conn.close()
+    return cursor.lastrowid
+
+
+def withdraw(db_path, story_id: int) -> None:
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("UPDATE stories SET status = 'withdrawn' WHERE id = ?", (story_id,))
+    conn.close()
+
+
+def titles_counter(db: Database, calls: list, delay: float):
+    async def compute():
+        calls.append(1)
+        await asyncio.sleep(delay)  # stands in for a slow query on a large corpus
+        rows = await db.fetchall("SELECT title FROM stories WHERE status = 'confirmed'")
+        return sorted(r["title"] for r in rows)
+
+    return compute
+
+
+async def read(db: Database, compute):
+    await filters.begin(db)
+    return await filters.cached(db, ("titles",), compute)
+
+
+def test_a_quick_value_follows_every_change(db_path):
+    async def check():
+        db = Database(db_path, readers=1)
+        await db.open()
+        try:
+            calls = []
+            compute = titles_counter(db, calls, delay=0)
+            add_story(db_path, "een")
+            assert await read(db, compute) == ["een"]
+            assert await read(db, compute) == ["een"] and len(calls) == 1  # cached
+            add_story(db_path, "twee")
+            assert await read(db, compute) == ["een", "twee"]
+        finally:
+            await db.close()
+
+    asyncio.run(check())
+
+
+def test_a_slow_value_lags_behind_additions_but_not_behind_removals(db_path, monkeypatch):
+    monkeypatch.setattr(filters, "SLOW_COMPUTE", 0.05)
+    monkeypatch.setattr(filters, "MIN_LAG", 0.3)
+    monkeypatch.setattr(filters, "LAG_PER_COST", 1)
+
+    async def check():
+        db = Database(db_path, readers=1)
+        await db.open()
+        try:
+            calls = []
+            compute = titles_counter(db, calls, delay=0.06)
+            first = add_story(db_path, "een")
+            assert await read(db, compute) == ["een"]
+
+            # A new story: the slow value is served as it was, without recomputing...
+            add_story(db_path, "twee")
+            assert await read(db, compute) == ["een"]
+            assert len(calls) == 1
+            # ... until it is older than its lag; then it is refreshed in the background.
+            await asyncio.sleep(0.35)
+            assert await read(db, compute) == ["een"]
+            await asyncio.gather(*filters._background)
+            assert await read(db, compute) == ["een", "twee"]
+            assert len(calls) == 2
+
+            # A withdrawal: never served from before it, not even once.
+            withdraw(db_path, first)
+            assert await read(db, compute) == ["twee"]
+        finally:
+            await db.close()
+
+    asyncio.run(check())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE stories SET text = 'ander' WHERE id = {id}",
+        "UPDATE stories SET team_id = 1, month = '2024-01' WHERE id = {id}",
+        "DELETE FROM stories WHERE id = {id}",
+        "UPDATE teams SET name = 'Noord-Oost'",
+        "INSERT INTO app_settings (key, value) VALUES ('min_cell', '10')",
+    ],
+)
+def test_every_kind_of_removal_raises_the_removals_counter(db_path, change):
+    story = add_story(db_path, "een")
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA foreign_keys = ON")
+    (before,) = conn.execute("SELECT removals FROM research_state").fetchone()
+    with conn:
+        conn.execute(change.format(id=story))
+    (after,) = conn.execute("SELECT removals FROM research_state").fetchone()
+    # ... and adding a story or a tag does not.
+    with conn:
+        conn.execute(
+            "INSERT INTO stories (title, text, team_id, month, teller_role, status)"
+            " VALUES ('nieuw', 'x', 1, '2025-04', 'wijkcoach', 'confirmed')"
+        )
+    (unchanged,) = conn.execute("SELECT removals FROM research_state").fetchone()
+    conn.close()
+    assert after == before + 1
+    assert unchanged == after
