@@ -21,12 +21,11 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from . import observations, search, stories
+from . import columns, observations, search, stories
 from . import taxonomy as taxonomy_store
 from .db import Database, QueryTooSlow
 from .filters import (
     SIGNIFIER_BUCKETS,
-    SOURCE_COLUMN,
     StoryFilter,
     begin,
     cached,
@@ -63,32 +62,6 @@ TOO_SLOW = (
 # --- the facet counts ----------------------------------------------------------------------
 
 
-def _bucket(column: str) -> str:
-    cases = " ".join(f"WHEN {column} <= {b.split('-')[1]} THEN '{b}'" for b in SIGNIFIER_BUCKETS)
-    return f"CASE WHEN {column} IS NULL THEN NULL {cases} END"
-
-
-def _facet_sql(flt: StoryFilter) -> dict[str, str]:
-    source = flt.theme_condition("e")
-    exists = (
-        "SELECT 'bron', '{0}', count(*) FROM f WHERE EXISTS (SELECT 1 FROM"
-        " story_effective_themes e WHERE e.story_id = f.id AND e.{1} = 1)"
-    )
-    return {
-        "total": "SELECT 'total', NULL, count(*) FROM f",
-        "theme": "SELECT 'theme', e.theme, count(*) FROM f JOIN story_effective_themes e"
-        f" ON e.story_id = f.id WHERE {source} GROUP BY e.theme",
-        "bron": " UNION ALL ".join(exists.format(s, c) for s, c in SOURCE_COLUMN.items()),
-        "team": "SELECT 'team', f.team_id, count(*) FROM f GROUP BY f.team_id",
-        "municipality": "SELECT 'municipality', t.municipality_id, count(*) FROM f"
-        " JOIN teams t ON t.id = f.team_id GROUP BY t.municipality_id",
-        "period": "SELECT 'period', f.month, count(*) FROM f GROUP BY f.month",
-        "role": "SELECT 'role', f.teller_role, count(*) FROM f GROUP BY f.teller_role",
-        "difference": f"SELECT 'difference', {_bucket('f.d')}, count(*) FROM f GROUP BY 2",
-        "outcome": f"SELECT 'outcome', {_bucket('f.o')}, count(*) FROM f GROUP BY 2",
-    }
-
-
 # Facets whose values are "any of": their counts leave out their own selection.
 OR_FACETS = {
     "bron": lambda f: bool(f.sources),
@@ -101,34 +74,20 @@ OR_FACETS = {
 }
 
 
-async def _count(db: Database, flt: StoryFilter, facets: list[str]) -> dict:
-    where, params = flt.where("s")
-    sql_of = _facet_sql(flt)
-    sql = (
-        "WITH f AS MATERIALIZED (SELECT s.id, s.team_id, s.month, s.teller_role,"
-        " s.signifier_difference AS d, s.signifier_outcome AS o"
-        f" FROM stories s WHERE {where}) " + " UNION ALL ".join(sql_of[name] for name in facets)
-    )
-    rows = await db.fetchall(sql, params, time_limit=True)
-    counts: dict = {name: {} for name in facets}
-    for kind, value, n in rows:
-        if value is not None:
-            counts[kind][value] = n
-        elif kind == "total":
-            counts["total"] = n
-    return counts
-
-
 async def facet_counts(db: Database, flt: StoryFilter) -> dict[str, dict]:
-    """Count per facet value (and 'total') for the stories the filter selects."""
+    """Count per facet value (and 'total') for the stories the filter selects. A facet whose
+    values are "any of" is counted without its own selection (vertelpunt/columns.py)."""
 
     async def compute():
+        snap = await columns.snapshot(db)
+        matches = await columns.search_matches(db, flt)
         plain = ["total", "theme"] + [k for k, active in OR_FACETS.items() if not active(flt)]
-        jobs = [_count(db, flt, plain)]
-        jobs += [_count(db, flt.without(k), [k]) for k, active in OR_FACETS.items() if active(flt)]
-        merged: dict = {}
-        for part in await asyncio.gather(*jobs):
-            merged.update(part)
+        merged = columns.count(snap, columns.select(snap, flt, matches), plain, flt)
+        for facet, active in OR_FACETS.items():
+            if active(flt):
+                other = flt.without(facet)
+                keep = columns.select(snap, other, matches)
+                merged.update(columns.count(snap, keep, [facet], other))
         return merged
 
     return await cached(db, ("facets", flt.cache_key()), compute)
@@ -141,23 +100,20 @@ async def filtered_stories(
     db: Database, flt: StoryFilter, limit: int = PAGE_SIZE, offset: int = 0
 ) -> list[dict]:
     """The stories the filter selects, best match first when searching, else newest first."""
-    match = flt.match()
-    where, params = flt.where("s", with_search=not match)
-    if match:
-        sql = (
-            f"SELECT {stories.STORY_COLUMNS}, r.rank FROM {stories.STORY_FROM}"
-            " JOIN (SELECT rowid AS id, bm25(story_fts, 2.0, 1.0) AS rank FROM story_fts"
-            " WHERE story_fts MATCH ?) r ON r.id = s.id"
-            f" WHERE {where} ORDER BY r.rank, s.id DESC LIMIT ? OFFSET ?"
-        )
-        params = [match, *params]
-    else:
-        sql = (
-            f"SELECT {stories.STORY_COLUMNS} FROM {stories.STORY_FROM} WHERE {where}"
-            " ORDER BY s.month DESC, s.id DESC LIMIT ? OFFSET ?"
-        )
-    rows = await db.fetchall(sql, (*params, limit, offset), time_limit=True)
-    return [stories.story_dict(row) for row in rows]
+    snap = await columns.snapshot(db)
+    matches = await columns.search_matches(db, flt)
+    ids = columns.listed_ids(snap, columns.select(snap, flt, matches), matches, limit, offset)
+    if not ids:
+        return []
+    rows = await db.fetchall(
+        f"SELECT {stories.STORY_COLUMNS} FROM {stories.STORY_FROM}"
+        f" WHERE s.id IN ({','.join('?' * len(ids))}) AND s.status = 'confirmed'",
+        ids,
+    )
+    by_id = {row["id"]: row for row in rows}
+    # A story withdrawn since the snapshot is simply left out (the snapshot never lags
+    # behind a withdrawal, so this is only the moment in between).
+    return [stories.story_dict(by_id[i]) for i in ids if i in by_id]
 
 
 async def effective_themes_of(db: Database, story_ids: list[int]) -> dict[int, list[dict]]:
