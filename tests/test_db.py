@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 
 import pytest
 
@@ -13,6 +14,7 @@ from vertelpunt.db import (
     QueryTooSlow,
     available_migrations,
     migrate,
+    patient,
     schema_version,
 )
 
@@ -153,6 +155,91 @@ def test_analytical_queries_are_stopped_at_the_time_limit(tmp_path):
                 await db.fetchall(slow, time_limit=True)
             # The reader is back in the pool and usable without a limit.
             assert (await db.fetchall("SELECT 1 AS one"))[0]["one"] == 1
+        finally:
+            await db.close()
+
+    run(check())
+
+
+def test_a_slow_analytical_query_does_not_hold_up_quick_reads(tmp_path):
+    path = tmp_path / "b.db"
+    migrate(path)
+
+    async def check():
+        db = Database(path, readers=2)  # one quick reader, one analytical
+        await db.open()
+        try:
+            started = asyncio.Event()
+
+            def slow(conn):
+                started_loop.call_soon_threadsafe(started.set)
+                time.sleep(0.5)  # an analytical query holding its reader
+                return conn.execute("SELECT 1").fetchone()[0]
+
+            started_loop = asyncio.get_running_loop()
+            heavy = [asyncio.ensure_future(db.run(slow, time_limit=True)) for _ in range(2)]
+            await started.wait()
+            t0 = time.monotonic()
+            assert (await db.fetchone("SELECT 2"))[0] == 2
+            assert time.monotonic() - t0 < 0.25  # did not queue behind the heavy ones
+            assert not any(h.done() for h in heavy)
+            assert await asyncio.gather(*heavy) == [1, 1]
+        finally:
+            await db.close()
+
+    run(check())
+
+
+COUNT_HIGH = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)"
+    " SELECT count(*) FROM n"
+)
+
+
+def test_time_limited_queries_stop_unless_run_patiently(tmp_path):
+    path = tmp_path / "t.db"
+    migrate(path)
+
+    async def check():
+        db = Database(path, readers=2, query_time_limit_ms=20)
+        await db.open()
+        try:
+            with pytest.raises(QueryTooSlow):
+                await db.fetchall(COUNT_HIGH, time_limit=True)
+            assert (await db.fetchall(COUNT_HIGH))[0][0] == 3_000_000  # no limit asked
+            with patient(1000):
+                assert (await db.fetchall(COUNT_HIGH, time_limit=True))[0][0] == 3_000_000
+        finally:
+            await db.close()
+
+    run(check())
+
+
+def test_an_export_does_not_hold_up_analytical_queries(tmp_path):
+    path = tmp_path / "e.db"
+    migrate(path)
+
+    async def check():
+        db = Database(path, readers=2)  # lanes: one quick, one analytical, one export
+        await db.open()
+        try:
+            loop = asyncio.get_running_loop()
+            started = asyncio.Event()
+
+            def long_export(conn):
+                loop.call_soon_threadsafe(started.set)
+                time.sleep(0.5)
+                return conn.execute("SELECT 1").fetchone()[0]
+
+            exports = [
+                asyncio.ensure_future(db.run(long_export, time_limit=True, lane="export"))
+                for _ in range(2)
+            ]
+            await started.wait()
+            t0 = time.monotonic()
+            assert (await db.fetchall("SELECT 3", time_limit=True))[0][0] == 3
+            assert time.monotonic() - t0 < 0.25
+            assert await asyncio.gather(*exports) == [1, 1]
         finally:
             await db.close()
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TypeVar
 
@@ -114,6 +115,35 @@ def _executescript_in_transaction(conn: sqlite3.Connection, script: str) -> None
         raise ValueError("migration ends with an incomplete SQL statement")
 
 
+LANES = ("quick", "analytic", "export")
+_patience: ContextVar[float] = ContextVar("query_patience", default=1.0)
+
+
+@contextlib.contextmanager
+def patient(factor: float):
+    """Time-limited queries started inside may run `factor` times longer than the limit."""
+    token = _patience.set(factor)
+    try:
+        yield
+    finally:
+        _patience.reset(token)
+
+
+def _run_on(conn: sqlite3.Connection, work, seconds: float | None):
+    if seconds is None:
+        return work(conn)
+    deadline = time.monotonic() + seconds
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+    try:
+        return work(conn)
+    except sqlite3.OperationalError as error:
+        if "interrupted" in str(error):
+            raise QueryTooSlow(str(error)) from error
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
 def _settle(batch: list, error: Exception | None, cancelled: bool = False) -> None:
     for *_, done in batch:
         if done.done():
@@ -154,7 +184,14 @@ class Database:
         self.query_time_limit_ms = query_time_limit_ms
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
-        self._readers: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
+        # Lanes (a bulkhead): analytical queries, the ones run with a time limit, get half
+        # the readers and can never take the connections that page loads, logins and story
+        # pages need for their quick indexed reads; exports, which read for seconds, get one
+        # connection of their own, so a download never holds up a page.
+        self._analytic = max(1, readers // 2)
+        self._pools: dict[str, asyncio.Queue[sqlite3.Connection]] = {
+            lane: asyncio.Queue() for lane in LANES
+        }
         self._all_readers: list[sqlite3.Connection] = []
         self._reader_threads: ThreadPoolExecutor | None = None
         self._appends: list[tuple[str, tuple, asyncio.Future]] = []
@@ -174,12 +211,14 @@ class Database:
         # page views off the disk's fsync queue; stories and decisions stay FULL.
         self._appender.execute("PRAGMA synchronous = NORMAL")
         self._append_thread = ThreadPoolExecutor(1, "vertelpunt-append")
-        self._reader_threads = ThreadPoolExecutor(self.reader_count, "vertelpunt-reader")
-        for _ in range(self.reader_count):
+        quick = max(1, self.reader_count - self._analytic)
+        lanes = ["quick"] * quick + ["analytic"] * self._analytic + ["export"]
+        self._reader_threads = ThreadPoolExecutor(len(lanes), "vertelpunt-reader")
+        for lane in lanes:
             reader = self._plain_connection()
             reader.execute("PRAGMA query_only = ON")
             self._all_readers.append(reader)
-            self._readers.put_nowait(reader)
+            self._pools[lane].put_nowait(reader)
 
     async def close(self) -> None:
         if self._append_task is not None:
@@ -284,38 +323,35 @@ class Database:
         async with self._write_lock:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    async def run(self, work: Callable[[sqlite3.Connection], T], time_limit: bool = False) -> T:
+    async def run(
+        self,
+        work: Callable[[sqlite3.Connection], T],
+        time_limit: bool = False,
+        lane: str | None = None,
+    ) -> T:
         """work(conn) on a read-only connection, in a reader thread.
 
-        With time_limit=True a progress handler stops the queries after the configured limit
-        (raising QueryTooSlow), so one heavy analytical query cannot occupy a reader for long.
+        With time_limit=True it runs in the analytical lane (or `lane`, e.g. "export"), and
+        a progress handler stops it after the configured limit (raising QueryTooSlow), so one
+        heavy query cannot occupy a reader for long. Inside `patient()` the limit is longer:
+        for background work that nobody waits for.
         """
         if self._reader_threads is None:
             raise RuntimeError("database is not open")
-        conn = await self._readers.get()
+        seconds = self.query_time_limit_ms / 1000 * _patience.get() if time_limit else None
+        pool = self._pools[lane or ("analytic" if time_limit else "quick")]
+        conn = await pool.get()
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                self._reader_threads, self._run_on, conn, work, time_limit
+                self._reader_threads, _run_on, conn, work, seconds
             )
         finally:
-            self._readers.put_nowait(conn)
+            pool.put_nowait(conn)
 
-    def _run_on(self, conn: sqlite3.Connection, work, time_limit: bool):
-        if not time_limit:
-            return work(conn)
-        deadline = time.monotonic() + self.query_time_limit_ms / 1000
-        conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
-        try:
-            return work(conn)
-        except sqlite3.OperationalError as error:
-            if "interrupted" in str(error):
-                raise QueryTooSlow(str(error)) from error
-            raise
-        finally:
-            conn.set_progress_handler(None, 0)
-
-    async def fetchall(self, sql: str, params=(), time_limit: bool = False) -> list[sqlite3.Row]:
-        return await self.run(lambda conn: conn.execute(sql, params).fetchall(), time_limit)
+    async def fetchall(
+        self, sql: str, params=(), time_limit: bool = False, lane: str | None = None
+    ) -> list[sqlite3.Row]:
+        return await self.run(lambda conn: conn.execute(sql, params).fetchall(), time_limit, lane)
 
     async def fetchone(self, sql: str, params=()) -> sqlite3.Row | None:
         return await self.run(lambda conn: conn.execute(sql, params).fetchone())

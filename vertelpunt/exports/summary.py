@@ -66,6 +66,7 @@ async def representative_quotes(db: Database, flt: StoryFilter) -> dict[str, lis
         ") WHERE n <= ?",
         [*params, QUOTE_CANDIDATES],
         time_limit=True,
+        lane="export",
     )
     ids = sorted({r["story_id"] for r in rows})
     texts: dict[int, tuple[str, str]] = {}

@@ -53,7 +53,7 @@ async def count_stories(db: Database, flt: StoryFilter) -> int:
     await search.sync_search_index(db)
     where, params = flt.where("s")
     row = await db.fetchall(
-        f"SELECT count(*) FROM stories s WHERE {where}", params, time_limit=True
+        f"SELECT count(*) FROM stories s WHERE {where}", params, time_limit=True, lane="export"
     )
     return row[0][0]
 
@@ -78,6 +78,7 @@ async def story_batches(
             " ORDER BY s.id LIMIT ?",
             [*params, last, batch_size],
             time_limit=True,
+            lane="export",
         )
         if not rows:
             return
