@@ -146,3 +146,29 @@ def test_every_kind_of_removal_raises_the_removals_counter(db_path, change):
     conn.close()
     assert after == before + 1
     assert unchanged == after
+
+
+def test_a_lagging_value_is_refreshed_by_one_task_at_a_time(db_path, monkeypatch):
+    monkeypatch.setattr(filters, "SLOW_COMPUTE", 0.05)
+    monkeypatch.setattr(filters, "MIN_LAG", 0)
+    monkeypatch.setattr(filters, "LAG_PER_COST", 0)
+
+    async def check():
+        db = Database(db_path, readers=1)
+        await db.open()
+        try:
+            calls = []
+            compute = titles_counter(db, calls, delay=0.2)
+            add_story(db_path, "een")
+            await read(db, compute)
+            # Stories keep arriving while the refresh runs: each read sees a new version,
+            # but they share the one refresh instead of starting one each.
+            for n in range(5):
+                add_story(db_path, f"nieuw {n}")
+                assert await read(db, compute) == ["een"]
+            await asyncio.gather(*filters._background)
+            assert len(calls) == 2
+        finally:
+            await db.close()
+
+    asyncio.run(check())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import logging
@@ -206,9 +207,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await demo.load_demo(db)
         if settings.worker:
             app.state.worker.start()
+        warming = asyncio.create_task(patterns.warm_up(db, app.url_path_for("story_list")))
         try:
             yield
         finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
             await app.state.jobs.stop()
             await app.state.worker.stop()
             await db.close()

@@ -31,7 +31,7 @@ from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
 from . import search
-from .db import Database
+from .db import Database, patient
 
 SOURCES = ("teller", "nlp", "reviewed")
 SOURCE_COLUMN = {"teller": "by_teller", "nlp": "by_nlp", "reviewed": "reviewed"}
@@ -324,6 +324,7 @@ SLOW_COMPUTE = 0.25  # seconds: a value this costly may lag behind new stories (
 LAG_PER_COST = 10  # ... refreshed at most once per 10 x its cost: at most ~10 % of a core
 MIN_LAG = 5  # seconds
 MAX_STALE = 300  # seconds: older than this, a changed value is always recomputed first
+BACKGROUND_PATIENCE = 10  # background refreshes may take 10 x the query time limit
 
 
 @dataclass(frozen=True)
@@ -346,6 +347,7 @@ class _Entry:
 _cache: OrderedDict[tuple, _Entry] = OrderedDict()
 _running: dict[tuple, asyncio.Future] = {}
 _background: set[asyncio.Task] = set()
+_refreshing: dict[tuple, asyncio.Task] = {}
 log = logging.getLogger(__name__)
 
 
@@ -415,10 +417,12 @@ async def cached(db: Database, key: tuple, compute: Callable[[], Awaitable]):
         age = time.monotonic() - entry.computed_at
         if age < MAX_STALE:
             due = age >= max(MIN_LAG, LAG_PER_COST * entry.cost)
-            if due and (full_key, version) not in _running:
-                task = asyncio.ensure_future(_compute(full_key, version, compute))
+            if due and full_key not in _refreshing:  # one refresh per value at a time
+                task = asyncio.ensure_future(_refresh(full_key, version, compute))
+                _refreshing[full_key] = task
                 _background.add(task)
                 task.add_done_callback(_background_done)
+                task.add_done_callback(lambda _: _refreshing.pop(full_key, None))
             return entry.value
     return await _compute(full_key, version, compute)
 
@@ -439,6 +443,11 @@ async def _compute(full_key: tuple, version: DataVersion, compute: Callable[[], 
         running = _running[(full_key, version)] = asyncio.ensure_future(run())
         running.add_done_callback(lambda _: _running.pop((full_key, version), None))
     return await asyncio.shield(running)
+
+
+async def _refresh(full_key: tuple, version: DataVersion, compute: Callable[[], Awaitable]):
+    with patient(BACKGROUND_PATIENCE):  # nobody waits for it: it may take longer
+        return await _compute(full_key, version, compute)
 
 
 def _background_done(task: asyncio.Task) -> None:

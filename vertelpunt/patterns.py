@@ -14,6 +14,7 @@ a QueryTooSlow reaches the page as a Dutch message (browse.too_slow).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 
 import numpy as np
@@ -26,6 +27,9 @@ from . import charts, observations, search
 from . import taxonomy as taxonomy_store
 from .app_settings import get_app_setting
 from .browse import (
+    browse as browse_view,
+)
+from .browse import (
     build_facets,
     facet_counts,
     labels,
@@ -37,9 +41,19 @@ from .browse import (
     too_slow,
     wants_json,
 )
-from .db import Database, QueryTooSlow
-from .filters import StoryFilter, begin, cached, period_label, period_of, resolve_interval
+from .db import Database, QueryTooSlow, patient
+from .filters import (
+    BACKGROUND_PATIENCE,
+    StoryFilter,
+    begin,
+    cached,
+    period_label,
+    period_of,
+    resolve_interval,
+)
 from .story_pages import render
+
+log = logging.getLogger(__name__)
 
 SAMPLE = 4_000  # stories read for distinctive terms; above this a seeded sample
 TERMS_PER_THEME = 10
@@ -378,6 +392,24 @@ def protect(n: int, k: int) -> int | str:
 
 def shown(n: int, k: int) -> bool:
     return n >= k
+
+
+WARM_UP_FROM = 5_000  # confirmed stories: smaller corpora compute their views in a blink
+
+
+async def warm_up(db: Database, base: str) -> None:
+    """At start-up, compute the whole-corpus story list and patterns page in the background
+    (seconds at 100,000 stories), so the first researcher after a restart does not wait for
+    them; from then on the research cache keeps them fresh (filters.cached)."""
+    row = await db.fetchone("SELECT count(*) AS n FROM stories WHERE status = 'confirmed'")
+    if row["n"] < WARM_UP_FROM:
+        return
+    try:
+        with patient(BACKGROUND_PATIENCE):
+            await browse_view(db, StoryFilter(), 1, base)
+            await patterns(db, StoryFilter(), base)
+    except Exception as error:  # a warm-up is a favour, never a reason to stop
+        log.warning("warming up the research views failed: %s", error)
 
 
 async def patterns(db: Database, flt: StoryFilter, base: str) -> dict:
