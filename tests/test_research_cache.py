@@ -172,3 +172,30 @@ def test_a_lagging_value_is_refreshed_by_one_task_at_a_time(db_path, monkeypatch
             await db.close()
 
     asyncio.run(check())
+
+
+def test_start_up_warms_the_landing_views_of_a_large_corpus(db_path, monkeypatch):
+    from vertelpunt import patterns
+    from vertelpunt import taxonomy as taxonomy_store
+
+    async def check(threshold: int) -> set:
+        filters._cache.clear()
+        monkeypatch.setattr(patterns, "WARM_UP_FROM", threshold)
+        db = Database(db_path, readers=2)
+        await db.open()
+        try:
+            await taxonomy_store.ensure_default_taxonomy(db)
+            await patterns.warm_up(db, "/verhalen")
+            pattern_keys = [key for key in filters._cache if key[1] == "pattern tables"]
+            # key: (database, "pattern tables", filter key (themes first), ...)
+            return {key[1] for key in filters._cache}, {t for key in pattern_keys for t in key[2][0]}
+        finally:
+            await db.close()
+
+    add_story(db_path, "een")
+    kinds, themes = asyncio.run(check(threshold=2))  # "small": nothing computed
+    assert kinds == set() and themes == set()
+    add_story(db_path, "twee")
+    kinds, themes = asyncio.run(check(threshold=2))
+    assert {"browse", "facets", "pattern tables"} <= kinds
+    assert {"veiligheid", "armoede", "informeel-netwerk", "samenwerking"} <= themes

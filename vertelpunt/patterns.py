@@ -398,9 +398,10 @@ WARM_UP_FROM = 5_000  # confirmed stories: smaller corpora compute their views i
 
 
 async def warm_up(db: Database, base: str) -> None:
-    """At start-up, compute the whole-corpus story list and patterns page in the background
-    (seconds at 100,000 stories), so the first researcher after a restart does not wait for
-    them; from then on the research cache keeps them fresh (filters.cached)."""
+    """At start-up, compute the landing views in the background: the whole-corpus story list
+    and patterns page, and the patterns page of each theme (seconds each at 100,000 stories),
+    so the first researchers after a restart do not wait for them; from then on the research
+    cache keeps them fresh (filters.cached)."""
     row = await db.fetchone("SELECT count(*) AS n FROM stories WHERE status = 'confirmed'")
     if row["n"] < WARM_UP_FROM:
         return
@@ -408,6 +409,8 @@ async def warm_up(db: Database, base: str) -> None:
         with patient(BACKGROUND_PATIENCE):
             await browse_view(db, StoryFilter(), 1, base)
             await patterns(db, StoryFilter(), base)
+            for theme in (await labels(db, None)).themes:
+                await patterns(db, StoryFilter(themes=(theme,)), base)
     except Exception as error:  # a warm-up is a favour, never a reason to stop
         log.warning("warming up the research views failed: %s", error)
 
