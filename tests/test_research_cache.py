@@ -188,7 +188,8 @@ def test_start_up_warms_the_landing_views_of_a_large_corpus(db_path, monkeypatch
             await patterns.warm_up(db, "/verhalen")
             pattern_keys = [key for key in filters._cache if key[1] == "pattern tables"]
             # key: (database, "pattern tables", filter key (themes first), ...)
-            return {key[1] for key in filters._cache}, {t for key in pattern_keys for t in key[2][0]}
+            themes = {t for key in pattern_keys for t in key[2][0]}
+            return {key[1] for key in filters._cache}, themes
         finally:
             await db.close()
 
