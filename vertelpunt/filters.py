@@ -416,6 +416,7 @@ async def cached(db: Database, key: tuple, compute: Callable[[], Awaitable]):
     ):
         age = time.monotonic() - entry.computed_at
         if age < MAX_STALE:
+            _cache.move_to_end(full_key)  # in use: not the least recently used
             due = age >= max(MIN_LAG, LAG_PER_COST * entry.cost)
             if due and full_key not in _refreshing:  # one refresh per value at a time
                 task = asyncio.ensure_future(_refresh(full_key, version, compute))
