@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .db import Database
+from .db import Database, patient
 from .filters import SIGNIFIER_BUCKETS, SOURCE_COLUMN, StoryFilter, cached, parse_range
 
+SNAPSHOT_PATIENCE = 5  # times the query time limit
 BUCKET_TOPS = np.array([int(b.split("-")[1]) for b in SIGNIFIER_BUCKETS])
 
 
@@ -39,10 +40,14 @@ class Snapshot:
     team: np.ndarray  # int64 team id
     municipality: np.ndarray  # int64
     month: np.ndarray  # int64, YYYYMM
+    month_code: np.ndarray  # int64 index into months
+    months: list[str]
     role: np.ndarray  # int64 index into roles
     roles: list[str]
     difference: np.ndarray  # float64, nan where not given
     outcome: np.ndarray
+    difference_bucket: np.ndarray  # int64 index into SIGNIFIER_BUCKETS, -1 where not given
+    outcome_bucket: np.ndarray
     nlp_done: np.ndarray  # bool
     bits: dict[str, np.ndarray]  # "teller" / "nlp" / "reviewed" / "any": uint64 theme bits
     theme_bit: dict[str, int]
@@ -105,17 +110,24 @@ def _read(connection: sqlite3.Connection) -> Snapshot:
             for column, name in enumerate((*SOURCE_COLUMN, "any"), start=1):
                 values = np.array([r[column] for r in tagged], dtype=np.uint64)
                 bits[name][rows_of[present]] = values[present]
+    month = np.array([month_number(m) for m in columns[2]], dtype=np.int64)
+    months, month_code = np.unique(month, return_inverse=True)
+    difference, outcome = signifier(columns[4]), signifier(columns[5])
     return Snapshot(
         ids=ids,
         team=team,
         municipality=np.array(
             [municipality_of_team.get(t, 0) for t in columns[1]], dtype=np.int64
         ),
-        month=np.array([month_number(m) for m in columns[2]], dtype=np.int64),
+        month=month,
+        month_code=month_code.astype(np.int64),
+        months=[month_text(m) for m in months.tolist()],
         role=np.array([role_index[r] for r in columns[3]], dtype=np.int64),
         roles=roles,
-        difference=signifier(columns[4]),
-        outcome=signifier(columns[5]),
+        difference=difference,
+        outcome=outcome,
+        difference_bucket=_buckets(difference),
+        outcome_bucket=_buckets(outcome),
         nlp_done=np.array(columns[6], dtype=bool),
         bits=bits,
         theme_bit=theme_bit,
@@ -123,6 +135,11 @@ def _read(connection: sqlite3.Connection) -> Snapshot:
         municipality_of_team=municipality_of_team,
         municipality_ids_by_name=_by_name(municipalities),
     )
+
+
+def _buckets(values: np.ndarray) -> np.ndarray:
+    out = np.searchsorted(BUCKET_TOPS, np.nan_to_num(values, nan=0), side="left")
+    return np.where(np.isnan(values), -1, out).astype(np.int64)
 
 
 def _by_name(rows) -> dict[str, list[int]]:
@@ -133,7 +150,12 @@ def _by_name(rows) -> dict[str, list[int]]:
 
 
 async def snapshot(db: Database) -> Snapshot:
-    return await cached(db, ("columns",), lambda: db.run(_read, time_limit=True))
+    async def read() -> Snapshot:
+        # Every facet needs it: on a busy machine let it take longer than one query may.
+        with patient(SNAPSHOT_PATIENCE):
+            return await db.run(_read, time_limit=True)
+
+    return await cached(db, ("columns",), read)
 
 
 # --- selecting ---------------------------------------------------------------------------
@@ -233,9 +255,10 @@ async def search_matches(db: Database, flt: StoryFilter) -> tuple[np.ndarray, np
 # --- counting and listing ----------------------------------------------------------------
 
 
-def _by_value(values: np.ndarray, label=lambda v: v) -> dict:
-    found, counts = np.unique(values, return_counts=True)
-    return {label(v.item()): int(n) for v, n in zip(found, counts, strict=True)}
+def _by_code(codes: np.ndarray, label=lambda code: code) -> dict:
+    """{label(code): count} for codes that occur (small non-negative integers)."""
+    counts = np.bincount(codes[codes >= 0]) if len(codes) else np.zeros(0, dtype=np.int64)
+    return {label(code): int(counts[code]) for code in np.flatnonzero(counts).tolist()}
 
 
 def count(snap: Snapshot, keep: np.ndarray, facets: list[str], flt: StoryFilter) -> dict:
@@ -249,23 +272,21 @@ def count(snap: Snapshot, keep: np.ndarray, facets: list[str], flt: StoryFilter)
             out["theme"] = {
                 theme: n
                 for theme, bit in snap.theme_bit.items()
-                if (n := int(((counted & np.uint64(1 << bit)) != 0).sum()))
+                if (n := int(np.count_nonzero(counted & np.uint64(1 << bit))))
             }
         elif facet == "bron":
-            out["bron"] = {s: int((snap.bits[s][keep] != 0).sum()) for s in SOURCE_COLUMN}
+            out["bron"] = {s: int(np.count_nonzero(snap.bits[s][keep])) for s in SOURCE_COLUMN}
         elif facet == "team":
-            out["team"] = _by_value(snap.team[keep])
+            out["team"] = _by_code(snap.team[keep])
         elif facet == "municipality":
-            out["municipality"] = _by_value(snap.municipality[keep])
+            out["municipality"] = _by_code(snap.municipality[keep])
         elif facet == "period":
-            out["period"] = _by_value(snap.month[keep], month_text)
+            out["period"] = _by_code(snap.month_code[keep], lambda i: snap.months[i])
         elif facet == "role":
-            out["role"] = _by_value(snap.role[keep], lambda i: snap.roles[i])
+            out["role"] = _by_code(snap.role[keep], lambda i: snap.roles[i])
         elif facet in ("difference", "outcome"):
-            values = getattr(snap, facet)[keep]
-            given = values[~np.isnan(values)]
-            buckets = np.searchsorted(BUCKET_TOPS, given, side="left")
-            out[facet] = _by_value(buckets, lambda i: SIGNIFIER_BUCKETS[i])
+            codes = getattr(snap, f"{facet}_bucket")[keep]
+            out[facet] = _by_code(codes, lambda i: SIGNIFIER_BUCKETS[i])
     return out
 
 
