@@ -24,8 +24,10 @@ import asyncio
 import logging
 import re
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
@@ -325,6 +327,7 @@ LAG_PER_COST = 10  # ... refreshed at most once per 10 x its cost: at most ~10 %
 MIN_LAG = 5  # seconds
 MAX_STALE = 300  # seconds: older than this, a changed value is always recomputed first
 BACKGROUND_PATIENCE = 10  # background refreshes may take 10 x the query time limit
+BACKGROUND_PAUSE = 3  # ... and are followed by a pause of 3 x their duration
 
 
 @dataclass(frozen=True)
@@ -447,8 +450,28 @@ async def _compute(full_key: tuple, version: DataVersion, compute: Callable[[], 
 
 
 async def _refresh(full_key: tuple, version: DataVersion, compute: Callable[[], Awaitable]):
-    with patient(BACKGROUND_PATIENCE):  # nobody waits for it: it may take longer
+    async with background_turn():
         return await _compute(full_key, version, compute)
+
+
+_turns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def background_turn():
+    """Background refreshes (and the start-up warm-up) take turns: one at a time, each
+    followed by a pause of BACKGROUND_PAUSE times its duration, so that with many views
+    lagging behind a stream of new stories their refreshing takes at most a quarter of a
+    core, and pages keep the rest. Queries inside may take longer than the time limit:
+    nobody waits for them."""
+    lock = _turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock:
+        started = time.monotonic()
+        try:
+            with patient(BACKGROUND_PATIENCE):
+                yield
+        finally:
+            await asyncio.sleep(BACKGROUND_PAUSE * (time.monotonic() - started))
 
 
 def _background_done(task: asyncio.Task) -> None:

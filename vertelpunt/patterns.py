@@ -41,10 +41,10 @@ from .browse import (
     too_slow,
     wants_json,
 )
-from .db import Database, QueryTooSlow, patient
+from .db import Database, QueryTooSlow
 from .filters import (
-    BACKGROUND_PATIENCE,
     StoryFilter,
+    background_turn,
     begin,
     cached,
     period_label,
@@ -272,8 +272,9 @@ async def distinctive_terms(
         ):
             stems[row["id"]] = row["c1"] or ""
     ids = [i for i in ids if i in stems]
-    docs = [stems[i].split() for i in ids]
-    scored = await asyncio.to_thread(log_odds, docs, [themes[i] for i in ids], per_theme * 3)
+    scored = await asyncio.to_thread(
+        lambda: log_odds([stems[i].split() for i in ids], [themes[i] for i in ids], per_theme * 3)
+    )
     # Show each stem as the word form the stories use most (from a few hundred of them).
     texts = await db.fetchall(
         f"SELECT text FROM stories WHERE id IN ({','.join('?' * len(ids[:300]))})", ids[:300]
@@ -406,10 +407,12 @@ async def warm_up(db: Database, base: str) -> None:
     if row["n"] < WARM_UP_FROM:
         return
     try:
-        with patient(BACKGROUND_PATIENCE):
+        async with background_turn():
             await browse_view(db, StoryFilter(), 1, base)
+        async with background_turn():
             await patterns(db, StoryFilter(), base)
-            for theme in (await labels(db, None)).themes:
+        for theme in (await labels(db, None)).themes:
+            async with background_turn():
                 await patterns(db, StoryFilter(themes=(theme,)), base)
     except Exception as error:  # a warm-up is a favour, never a reason to stop
         log.warning("warming up the research views failed: %s", error)
