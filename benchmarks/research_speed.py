@@ -148,6 +148,11 @@ async def run(args) -> None:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
+            # Steady state: wait until the start-up warm-up of the landing views is done.
+            started = time.perf_counter()
+            while not (await probe.get("/gezond")).json()["warm"]:
+                await asyncio.sleep(0.5)
+            print(f"start-up warm-up done after {time.perf_counter() - started:.0f} s more")
         limits = httpx.Limits(max_connections=1)
         clients = [
             httpx.AsyncClient(base_url=base, timeout=args.timeout, limits=limits)

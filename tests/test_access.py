@@ -18,6 +18,7 @@ LOGGED_IN = {"verteller", "onderzoeker", "beheerder"}
 EXPECTED = {
     "home": ANYONE,
     "accessibility": ANYONE,
+    "health": ANYONE,
     "login": ANYONE,
     "logout": ANYONE,
     "forgot_password": ANYONE,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 
 def test_home_leads_to_the_story_form(client):
     page = client.get("/")
@@ -63,3 +65,13 @@ def test_no_inline_scripts_or_styles_in_pages(client):
     for path in ("/", "/vertel", "/verhalen", "/toegankelijkheid"):
         page = client.get(path).text
         assert "<script>" not in page and "style=" not in page and "<style" not in page
+
+
+def test_health_says_the_app_answers_and_is_warm(anonymous):
+    for _ in range(50):  # a small corpus needs no warm-up: done after one count
+        response = anonymous.get("/gezond")
+        assert response.status_code == 200 and response.json()["ok"] is True
+        if response.json()["warm"]:
+            break
+        time.sleep(0.05)
+    assert response.json() == {"ok": True, "warm": True}

@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Public pages, logging in and out
         page("/", pages.home, "home", PUBLIC),
         page("/toegankelijkheid", pages.accessibility, "accessibility", PUBLIC),
+        endpoint("/gezond", pages.health, "health", PUBLIC),
         page("/inloggen", account_pages.login, "login", PUBLIC, ["GET", "POST"]),
         page("/uitloggen", account_pages.logout, "logout", PUBLIC, ["POST"]),
         page(
@@ -208,6 +209,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.worker:
             app.state.worker.start()
         warming = asyncio.create_task(patterns.warm_up(db, app.url_path_for("story_list")))
+        app.state.warming = warming
         try:
             yield
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 LABELS = {
     "status": {
@@ -33,6 +34,13 @@ LABELS = {
 
 async def home(request: Request):
     return request.app.state.templates.TemplateResponse(request, "home.html", {})
+
+
+async def health(request: Request):
+    """For load balancers and benchmarks: the app answers, and whether the start-up warm-up
+    of the research views is done. Says nothing about the data."""
+    warming = getattr(request.app.state, "warming", None)
+    return JSONResponse({"ok": True, "warm": warming is None or warming.done()})
 
 
 async def accessibility(request: Request):

@@ -369,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         run = Run(args, server.url, teams, municipalities, max_story)
         if tellers:
             asyncio.run(warm_up(server.url, tellers[0]))
+        waited = asyncio.run(research_views_warm(server.url))
+        print(f"research views warm {waited:.0f} s after the de-identifier", flush=True)
         seconds = asyncio.run(run.run(tellers, researchers))
     finally:
         server.stop()
@@ -378,6 +380,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"server log: {len(log)} lines, {debug} of them DEBUG")
     shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
+
+
+async def research_views_warm(url: str, timeout: float = 300) -> float:
+    """Steady state: wait for the app's start-up warm-up of the research views (/gezond)."""
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        while time.monotonic() - started < timeout:
+            if (await client.get("/gezond")).json()["warm"]:
+                break
+            await asyncio.sleep(0.5)
+    return time.monotonic() - started
 
 
 async def warm_up(url: str, email: str, timeout: float = 120) -> None:
