@@ -200,3 +200,28 @@ def test_start_up_warms_the_landing_views_of_a_large_corpus(db_path, monkeypatch
     kinds, themes = asyncio.run(check(threshold=2))
     assert {"browse", "facets", "pattern tables"} <= kinds
     assert {"veiligheid", "armoede", "informeel-netwerk", "samenwerking"} <= themes
+
+
+def test_on_a_large_corpus_even_quick_values_lag_behind_additions(db_path, monkeypatch):
+    monkeypatch.setattr(filters, "MIN_LAG", 60)
+
+    async def check():
+        db = Database(db_path, readers=1)
+        await db.open()
+        try:
+            calls = []
+            compute = titles_counter(db, calls, delay=0)
+            add_story(db_path, "een")
+            filters.note_corpus_size(db, 10)  # small: always fresh
+            assert await read(db, compute) == ["een"]
+            add_story(db_path, "twee")
+            assert await read(db, compute) == ["een", "twee"]
+            filters.note_corpus_size(db, filters.LARGE_CORPUS)  # large: may lag
+            add_story(db_path, "drie")
+            assert await read(db, compute) == ["een", "twee"]
+            assert len(calls) == 2
+        finally:
+            filters._large.clear()
+            await db.close()
+
+    asyncio.run(check())

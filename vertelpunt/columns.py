@@ -26,7 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .db import Database, patient
-from .filters import SIGNIFIER_BUCKETS, SOURCE_COLUMN, StoryFilter, cached, parse_range
+from .filters import (
+    SIGNIFIER_BUCKETS,
+    SOURCE_COLUMN,
+    StoryFilter,
+    cached,
+    note_corpus_size,
+    parse_range,
+)
 
 SNAPSHOT_PATIENCE = 5  # times the query time limit
 BUCKET_TOPS = np.array([int(b.split("-")[1]) for b in SIGNIFIER_BUCKETS])
@@ -153,7 +160,9 @@ async def snapshot(db: Database) -> Snapshot:
     async def read() -> Snapshot:
         # Every facet needs it: on a busy machine let it take longer than one query may.
         with patient(SNAPSHOT_PATIENCE):
-            return await db.run(_read, time_limit=True)
+            snap = await db.run(_read, time_limit=True)
+        note_corpus_size(db, len(snap))
+        return snap
 
     return await cached(db, ("columns",), read)
 

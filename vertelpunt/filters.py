@@ -323,6 +323,7 @@ MONTHS_NL = [
 
 CACHE_SIZE = 512
 SLOW_COMPUTE = 0.25  # seconds: a value this costly may lag behind new stories (see cached)
+LARGE_CORPUS = 5_000  # confirmed stories: from here on, every cached value may lag
 LAG_PER_COST = 10  # ... refreshed at most once per 10 x its cost: at most ~10 % of a core
 MIN_LAG = 5  # seconds
 MAX_STALE = 300  # seconds: older than this, a changed value is always recomputed first
@@ -351,6 +352,11 @@ _cache: OrderedDict[tuple, _Entry] = OrderedDict()
 _running: dict[tuple, asyncio.Future] = {}
 _background: set[asyncio.Task] = set()
 _refreshing: dict[tuple, asyncio.Task] = {}
+_large: dict[str, bool] = {}  # per database: is the corpus large? (noted by columns.snapshot)
+
+
+def note_corpus_size(db: Database, stories: int) -> None:
+    _large[str(db.path)] = stories >= LARGE_CORPUS
 log = logging.getLogger(__name__)
 
 
@@ -397,7 +403,9 @@ async def cached(db: Database, key: tuple, compute: Callable[[], Awaitable]):
     - single flight: requests that need a value while it is being computed wait for that
       one computation, so twenty researchers opening the patterns page after a change cost
       one computation, not twenty competing for the readers;
-    - bounded lag behind additions: a value that took more than SLOW_COMPUTE seconds is
+    - bounded lag behind additions: a value that took more than SLOW_COMPUTE seconds, or
+      any value of a corpus of LARGE_CORPUS stories or more (there a stream of new stories
+      would otherwise recompute a 100 ms search on nearly every request), is
       served as it was after new stories or tags arrive, and refreshed in the background
       once it is older than LAG_PER_COST times its cost (at least MIN_LAG seconds). The
       whole-corpus patterns page (~2 s at 100,000 stories) thus follows new stories within
@@ -415,7 +423,7 @@ async def cached(db: Database, key: tuple, compute: Callable[[], Awaitable]):
     if (
         entry is not None
         and entry.version.removals == version.removals
-        and entry.cost >= SLOW_COMPUTE
+        and (entry.cost >= SLOW_COMPUTE or _large.get(str(db.path), False))
     ):
         age = time.monotonic() - entry.computed_at
         if age < MAX_STALE:
