@@ -19,7 +19,7 @@ import numpy as np
 from spacy.attrs import IDX
 
 from nlp import registry
-from nlp.features import N_RULE_GROUPS, DocInfo, analyse, feature_matrix
+from nlp.features import DocInfo, analyse
 from nlp.lessons import Lesson, find_lessons
 from nlp.model import NEVER, RULES_ONLY_THRESHOLD, Model, to_unit_score
 from nlp.rules import ThemeRules
@@ -66,7 +66,7 @@ class Tagger:
         self.rules = ThemeRules(self.nlp, taxonomy)
         self.theme_ids = taxonomy.ids
         if model is not None:
-            model.vectorizer.bind(self.nlp)
+            model.bind(self.nlp)
             self.model_version = model.version
             # Themes the model knows and the taxonomy still has; new themes run on rules alone.
             self._model_rows = {t: i for i, t in enumerate(model.theme_ids) if t in self.theme_ids}
@@ -109,8 +109,7 @@ class Tagger:
     def _tag_batch(self, infos: list[DocInfo]) -> Iterator[TagResult]:
         probs = None
         if self.model is not None:
-            X = feature_matrix(infos, self.model.vectorizer, self.model.theme_ids)
-            probs = self.model.probabilities(X)
+            probs = self.model.probabilities(self.model.matrix(infos))
         for i, info in enumerate(infos):
             yield self._result(info, probs[i] if probs is not None else None)
 
@@ -182,32 +181,52 @@ class Tagger:
                 break
         return [spans[s] for s in sorted(chosen)]
 
+    def _view(self, info: DocInfo) -> tuple:
+        """What a story's feature row is made of, per distinct lemma and per rule hit; worked out
+        once per story and shared by the themes that need classifier evidence."""
+        view = info.doc.user_data.get("vp_view")
+        if view is None:
+            model = self.model
+            uniq, inverse, counts = np.unique(info.lemmas, return_inverse=True,
+                                              return_counts=True)
+            word_cols, word_values = model.vectorizer.lemma_values(uniq, counts)
+            grams = model.chars.story_grams(uniq, counts) if model.chars is not None else None
+            row = {t: k for k, t in enumerate(model.theme_ids)}
+            hits = [h for h in info.hits if h.theme in row]
+            hit_theme = np.array([row[h.theme] for h in hits], dtype=np.int64)
+            hit_sent = info.sent_ids[np.array([h.start for h in hits], dtype=np.int64)]
+            hit_weight = np.array([h.weight for h in hits], dtype=np.float64)
+            totals = np.bincount(hit_theme, weights=hit_weight, minlength=len(row))
+            rules = info.rule_features(model.theme_ids, model.rule_groups)
+            view = (inverse.ravel(), counts, word_cols, word_values, grams,
+                    hit_theme, hit_sent, hit_weight, totals, rules.reshape(-1, len(row)))
+            info.doc.user_data["vp_view"] = view
+        return view
+
     def _contributions(self, info: DocInfo, theme: str, row: int) -> np.ndarray:
         """How much each sentence adds to the classifier's logit for the theme."""
         model = self.model
+        coef = model.coef[row]
         n_sents = int(info.sent_ids[-1]) + 1 if len(info.sent_ids) else 0
-        contrib = np.zeros(n_sents)
-        if len(info.lemmas):
-            # A lemma's share of the logit is split evenly over its occurrences.
-            uniq, inverse, counts = np.unique(info.lemmas, return_inverse=True,
-                                              return_counts=True)
-            cols, values = model.vectorizer.row(info.lemmas)
-            by_col = dict(zip(cols.tolist(), (values * model.coef[row, cols]).tolist(),
-                              strict=True))
-            column = model.vectorizer.column
-            per_lemma = np.array([by_col.get(column(h), 0.0) for h in uniq.tolist()]) / counts
-            contrib += np.bincount(info.sent_ids, weights=per_lemma[inverse], minlength=n_sents)
-        n_vocab, n_themes = len(model.vectorizer.vocab), len(model.theme_ids)
-        rule = info.rule_features(model.theme_ids)
-        for k, other in enumerate(model.theme_ids):
-            total = sum(h.weight for h in info.hits if h.theme == other)
-            if total <= 0:
-                continue
-            idx = [g * n_themes + k for g in range(N_RULE_GROUPS)]
-            share = float(model.coef[row, [n_vocab + i for i in idx]] @ rule[idx]) / total
-            for hit in info.hits:
-                if hit.theme == other:
-                    contrib[info.sent_ids[hit.start]] += share * hit.weight
+        if not len(info.lemmas):
+            return np.zeros(n_sents)
+        (inverse, counts, word_cols, word_values, grams,
+         hit_theme, hit_sent, hit_weight, totals, rules) = self._view(info)
+        # Each distinct lemma's share of the logit (its TF-IDF value x weight, plus its part of
+        # every character n-gram it contains), split evenly over its occurrences.
+        per_lemma = word_values * coef[word_cols]
+        if grams is not None:
+            start = len(model.vectorizer.vocab)
+            per_lemma += model.chars.lemma_contributions(
+                grams, coef[start:start + len(model.chars.vocab)])
+        contrib = np.bincount(info.sent_ids, weights=(per_lemma / counts)[inverse],
+                              minlength=n_sents)
+        # Each theme's rule features (times their weights), split over its hits by weight.
+        if len(hit_theme):
+            per_theme = (coef[model.rule_offset:].reshape(rules.shape) * rules).sum(axis=0)
+            share = np.divide(per_theme, totals, out=np.zeros_like(totals), where=totals > 0)
+            contrib += np.bincount(hit_sent, weights=share[hit_theme] * hit_weight,
+                                   minlength=n_sents)
         return contrib
 
 

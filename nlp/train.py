@@ -3,11 +3,11 @@
     python -m nlp.train --default                 # the fresh-install model (demo + paragraphs)
     python -m nlp.train --data reviewed.jsonl     # train, hold out a split, promote if not worse
 
-One logistic regression per theme over TF-IDF of lemmas plus the rule score of every theme
-(nlp/features.py). Cross-validated probabilities set, per theme, the classifier threshold and the
-rule threshold (or switch the rules of that theme off) that give the best F1 on data the model
-did not see. Everything is seeded: the same examples and taxonomy give the same weights and
-thresholds.
+One logistic regression per theme over TF-IDF of lemmas, TF-IDF of the lemmas' character
+n-grams and rule features of every theme (nlp/features.py). Cross-validated probabilities set,
+per theme, the classifier threshold and the rule threshold (or switch the rules of that theme
+off) that give the best F1 on data the model did not see. Everything is seeded: the same
+examples and taxonomy give the same weights and thresholds.
 """
 
 from __future__ import annotations
@@ -27,8 +27,15 @@ from sklearn.model_selection import KFold
 
 from nlp import registry
 from nlp.evaluate import Example, as_examples, evaluate, load_jsonl, scores
-from nlp.features import DocInfo, LemmaVectorizer, analyse, feature_matrix
-from nlp.model import NEVER, Model, Thresholds
+from nlp.features import (
+    RULE_FEATURES,
+    CharVectorizer,
+    DocInfo,
+    LemmaVectorizer,
+    analyse,
+    feature_matrix,
+)
+from nlp.model import NEVER, RULES_ONLY_THRESHOLD, Model, Thresholds
 from nlp.rules import ThemeRules
 from nlp.taxonomy import Taxonomy
 from nlp.text import make_nlp
@@ -39,23 +46,35 @@ C_GRID = (1.0, 4.0, 16.0)
 CLASSIFIER_GRID = np.round(np.arange(0.10, 0.91, 0.025), 3)
 RULE_GRID = np.round(np.arange(0.40, 0.991, 0.025), 3)
 
+# Character n-grams of the content lemmas, 3 to 5 characters, seen in at least 3 stories. The
+# n-gram block enters the fit multiplied by CHAR_SCALE, so its L2 penalty is CHAR_SCALE**2 times
+# weaker than that of the lemma and rule blocks: the classifier leans on sub-word evidence
+# (compounds, spelling variants) that transfers to other writers. The factor is folded into the
+# saved weights, so tagging needs no scale. All three were chosen by leave-one-source-out
+# (benchmarks/tagging_dev_cv.py --loso; nlp/README.md).
+CHAR_RANGE = (3, 5)
+CHAR_MIN_DF = 3
+CHAR_SCALE = 4.0
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILES = (ROOT / "vertelpunt/demo/stories_1.jsonl", ROOT / "vertelpunt/demo/stories_2.jsonl")
 DATA_DIR = Path(__file__).parent / "data"
-# train_paragraphs.jsonl and train_more_*.jsonl: paragraphs written for training by three
-# authors who never saw the evaluation set (nlp/README.md).
+# Every nlp/data/train_*.jsonl: paragraphs written for training by authors who never saw the
+# evaluation set, one file per author (nlp/README.md).
 PARAGRAPH_FILES = "train_*.jsonl"
 PARAGRAPHS = DATA_DIR / "train_paragraphs.jsonl"  # the first set, used alone by fast tests
 
 
 # Whole demo stories count three times as much as a training paragraph, in fitting and in setting
 # thresholds: they are what the tagger sees in use (labelled with their main themes only), the
-# paragraphs are short and on-topic. Measured with benchmarks/tagging_dev_cv.py (README).
+# paragraphs are short and on-topic. Measured with benchmarks/tagging_dev_cv.py (README); weight
+# 1 made no difference in leave-one-source-out.
 DEMO_WEIGHT = 3.0
 
 
 def default_examples() -> list[Example]:
-    """The fresh-install training set: the demo stories plus our own training paragraphs."""
+    """The fresh-install training set: the demo stories plus every training paragraph file,
+    each example's source the file it came from ("demo" for the demo stories)."""
     examples = []
     for path in DEMO_FILES:
         if path.is_file():
@@ -74,38 +93,60 @@ def _analyse(texts: list[str], taxonomy: Taxonomy):
     return nlp, [analyse(doc, rules) for doc in nlp.pipe(texts, batch_size=128)]
 
 
-def _fit(infos: list[DocInfo], Y: np.ndarray, w: np.ndarray, theme_ids: list[str], nlp, C: float):
-    """Vectorizer, coef and intercept fitted on these stories."""
-    vec = LemmaVectorizer.fit(infos, nlp)
-    X = feature_matrix(infos, vec, theme_ids)
-    coef = np.zeros((len(theme_ids), X.shape[1]))
-    intercept = np.zeros(len(theme_ids))
-    for j in range(len(theme_ids)):
-        y = Y[:, j]
-        if y.min() == y.max():  # no positives (or only): a constant model
-            prevalence = np.clip(y.mean(), 0.01, 0.99)
-            intercept[j] = np.log(prevalence / (1 - prevalence))
-            continue
-        clf = LogisticRegression(C=C, class_weight="balanced", solver="liblinear",
-                                 random_state=SEED, max_iter=1000)
-        clf.fit(X, y, sample_weight=w)
-        coef[j], intercept[j] = clf.coef_[0], clf.intercept_[0]
-    return vec, coef, intercept
+@dataclass
+class Design:
+    """Vectorizers fitted on some stories, and those stories' feature matrix with each column
+    multiplied by its scale (CHAR_SCALE for the n-grams, 1 otherwise)."""
+
+    vec: LemmaVectorizer
+    chars: CharVectorizer
+    X_scaled: object  # scipy.sparse.csr_matrix
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, infos: list[DocInfo], theme_ids: list[str], nlp) -> Design:
+        vec = LemmaVectorizer.fit(infos, nlp)
+        chars = CharVectorizer.fit(infos, nlp, *CHAR_RANGE, min_df=CHAR_MIN_DF)
+        X = feature_matrix(infos, vec, theme_ids, chars, RULE_FEATURES)
+        scale = np.ones(X.shape[1])
+        scale[len(vec.vocab):len(vec.vocab) + len(chars.vocab)] = CHAR_SCALE
+        return cls(vec, chars, X.multiply(scale).tocsr(), scale)
+
+    def matrix(self, infos: list[DocInfo], theme_ids: list[str]):
+        return feature_matrix(infos, self.vec, theme_ids, self.chars, RULE_FEATURES)
+
+    def fit_weights(self, Y: np.ndarray, w: np.ndarray,
+                    C: float) -> tuple[np.ndarray, np.ndarray]:
+        """coef (for the unscaled features) and intercept per theme (column of Y).
+
+        liblinear's dual solver: with more features than stories it is ~50x faster than the
+        primal one on the n-gram block, and it reaches the same optimum."""
+        X = self.X_scaled
+        coef = np.zeros((Y.shape[1], X.shape[1]))
+        intercept = np.zeros(Y.shape[1])
+        for j in range(Y.shape[1]):
+            y = Y[:, j]
+            if y.min() == y.max():  # no positives (or only): a constant model
+                prevalence = np.clip(y.mean(), 0.01, 0.99)
+                intercept[j] = np.log(prevalence / (1 - prevalence))
+                continue
+            clf = LogisticRegression(C=C, class_weight="balanced", solver="liblinear",
+                                     dual=True, random_state=SEED, max_iter=1000)
+            clf.fit(X, y, sample_weight=w)
+            coef[j], intercept[j] = clf.coef_[0], clf.intercept_[0]
+        return coef * self.scale, intercept
 
 
-def _probabilities(vec, coef, intercept, infos, theme_ids) -> np.ndarray:
-    X = feature_matrix(infos, vec, theme_ids)
-    return 1.0 / (1.0 + np.exp(-(np.asarray(X @ coef.T) + intercept)))
-
-
-def _out_of_fold(infos, Y, w, theme_ids, nlp, C, folds) -> np.ndarray:
-    oof = np.zeros(Y.shape)
+def _out_of_fold(infos, Y, w, theme_ids, nlp, grid, folds) -> dict[float, np.ndarray]:
+    """Out-of-fold probabilities for every C of the grid (features fitted once per fold)."""
+    oof = {C: np.zeros(Y.shape) for C in grid}
     splitter = KFold(n_splits=min(folds, len(infos)), shuffle=True, random_state=SEED)
     for train_idx, test_idx in splitter.split(np.arange(len(infos))):
-        part = [infos[i] for i in train_idx]
-        vec, coef, intercept = _fit(part, Y[train_idx], w[train_idx], theme_ids, nlp, C)
-        oof[test_idx] = _probabilities(vec, coef, intercept, [infos[i] for i in test_idx],
-                                       theme_ids)
+        design = Design.fit([infos[i] for i in train_idx], theme_ids, nlp)
+        X_test = design.matrix([infos[i] for i in test_idx], theme_ids)
+        for C in grid:
+            coef, intercept = design.fit_weights(Y[train_idx], w[train_idx], C)
+            oof[C][test_idx] = 1.0 / (1.0 + np.exp(-(np.asarray(X_test @ coef.T) + intercept)))
     return oof
 
 
@@ -142,14 +183,11 @@ class CrossValidation:
     macro_f1: float
 
 
-def _cross_validate(infos, Y, w, theme_ids, nlp, C, folds) -> CrossValidation:
-    oof = _out_of_fold(infos, Y, w, theme_ids, nlp, C, folds)
-    rule_scores = np.array([info.rule_scores(theme_ids) for info in infos])
+def _cross_validate(C: float, oof: np.ndarray, Y: np.ndarray, w: np.ndarray,
+                    rule_scores: np.ndarray, theme_ids: list[str]) -> CrossValidation:
     thresholds, f1s = {}, []
     for j, theme in enumerate(theme_ids):
         if Y[:, j].max() == 0:  # nothing to learn from: rules alone, at the rules-only level
-            from nlp.model import RULES_ONLY_THRESHOLD
-
             thresholds[theme] = Thresholds(NEVER, RULES_ONLY_THRESHOLD)
             continue
         thresholds[theme], f1 = choose_thresholds(Y[:, j], oof[:, j], rule_scores[:, j], w)
@@ -171,21 +209,26 @@ def train(examples: Iterable, taxonomy: Taxonomy | None = None, *, C: float | No
     nlp, infos = _analyse([e.text for e in examples], taxonomy)
     Y = np.array([[int(t in e.themes) for t in theme_ids] for e in examples])
     w = np.array([e.weight for e in examples], dtype=np.float64)
+    rule_scores = np.array([info.rule_scores(theme_ids) for info in infos])
 
     grid = (C,) if C is not None else C_GRID
-    runs = [_cross_validate(infos, Y, w, theme_ids, nlp, c, folds) for c in grid]
+    oof = _out_of_fold(infos, Y, w, theme_ids, nlp, grid, folds)
+    runs = [_cross_validate(c, oof[c], Y, w, rule_scores, theme_ids) for c in grid]
     best = max(runs, key=lambda r: (r.macro_f1, -r.C))
-    vec, coef, intercept = _fit(infos, Y, w, theme_ids, nlp, best.C)
+    design = Design.fit(infos, theme_ids, nlp)
+    coef, intercept = design.fit_weights(Y, w, best.C)
 
     predicted = []
-    rule_scores = np.array([info.rule_scores(theme_ids) for info in infos])
     for i in range(len(examples)):
         predicted.append({t for j, t in enumerate(theme_ids)
                           if best.oof[i, j] >= best.thresholds[t].classifier
                           or rule_scores[i, j] >= best.thresholds[t].rules})
     cv = scores([e.themes for e in examples], predicted, theme_ids)
+    features = {"lemmas": "sublinear tf-idf, min_df 2", "char_ngrams": list(CHAR_RANGE),
+                "char_min_df": CHAR_MIN_DF, "char_scale": CHAR_SCALE,
+                "rule_features": list(RULE_FEATURES)}
     fingerprint = json.dumps([[e.text, sorted(e.themes), e.weight] for e in examples]
-                             + [taxonomy.to_toml(), best.C, folds, SEED])
+                             + [taxonomy.to_toml(), best.C, folds, SEED, features])
     meta = {
         "taxonomy_version": taxonomy.version,
         "created": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
@@ -193,7 +236,7 @@ def train(examples: Iterable, taxonomy: Taxonomy | None = None, *, C: float | No
         "training_sources": _count_sources(examples),
         "positives": {t: int(Y[:, j].sum()) for j, t in enumerate(theme_ids)},
         "params": {"C": best.C, "C_grid": list(grid), "folds": folds, "seed": SEED,
-                   "class_weight": "balanced", "features": "tfidf(lemmas)+rule_scores"},
+                   "class_weight": "balanced", "features": features},
         "cv_macro_f1_by_C": {str(r.C): round(r.macro_f1, 4) for r in runs},
         "metrics": {"note": "out-of-fold predictions at the chosen thresholds (thresholds were "
                             "chosen on the same predictions, so slightly optimistic)",
@@ -201,8 +244,9 @@ def train(examples: Iterable, taxonomy: Taxonomy | None = None, *, C: float | No
         "data_sha256": hashlib.sha256(fingerprint.encode()).hexdigest(),
     }
     return Model(version=registry.new_version(fingerprint, now), theme_ids=theme_ids,
-                 vectorizer=vec, coef=coef, intercept=intercept,
-                 thresholds=best.thresholds, meta=meta)
+                 vectorizer=design.vec, coef=coef, intercept=intercept,
+                 thresholds=best.thresholds, meta=meta, chars=design.chars,
+                 rule_groups=RULE_FEATURES)
 
 
 def _count_sources(examples: list[Example]) -> dict[str, int]:
@@ -271,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--default", action="store_true",
                         help="train the fresh-install model from the demo stories and "
-                             "nlp/data/train_paragraphs.jsonl; activate it if none is active")
+                             "nlp/data/train_*.jsonl; activate it if none is active")
     source.add_argument("--data", type=Path, nargs="+", help="JSONL files with text and themes")
     parser.add_argument("--models-dir", type=Path, default=None,
                         help="default: $VERTELPUNT_MODELS_DIR or $VERTELPUNT_DATA_DIR/models")

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from nlp import registry
 from nlp.evaluate import load_jsonl
+from nlp.features import CharVectorizer, feature_matrix
 from nlp.lemmas import compare, simplemma_lemma
 from nlp.pipeline import Tagger
 from nlp.taxonomy import Taxonomy
@@ -157,6 +158,26 @@ def test_tag_many_matches_tag_in_order(tagger):
     texts = [STORY, "", "De buurvrouw haalt de kinderen uit school.", STORY[:80]] * 3
     many = [r.to_dict() for r in tagger.tag_many(texts, batch_size=5)]
     assert many == [tagger.tag(t).to_dict() for t in texts]
+
+
+def test_char_ngram_cache_grows_without_changing_feature_rows(tagger):
+    """The n-grams of every lemma met are cached in flat arrays that grow as new words come in;
+    rows built while it grows equal rows from a fresh cache."""
+    parts = ["schuld", "huur", "zorg", "buurt", "werk", "kind", "geld", "hulp", "school", "huis"]
+    words = [a + b + c for a in parts for b in parts for c in ("en", "berg", "plan", "ing")]
+    texts = [" ".join(words[i:i + 37]) + "." for i in range(0, len(words), 37)]
+    chars = tagger.model.chars
+    infos = []
+    for k in range(0, len(texts), 3):  # batches, each bringing new lemmas
+        batch = list(tagger.analyse_many(texts[k:k + 3]))
+        infos += batch
+        tagger.model.matrix(batch)
+    assert chars._size > 4096  # past the first capacity
+    grown = tagger.model.matrix(infos)
+    fresh = CharVectorizer(chars.vocab, chars.idf, chars.low, chars.high)
+    fresh.bind(tagger.nlp)
+    assert abs(grown - feature_matrix(infos, tagger.model.vectorizer, tagger.model.theme_ids,
+                                      fresh, tagger.model.rule_groups)).max() < 1e-12
 
 
 # --- loading ---------------------------------------------------------------------------------

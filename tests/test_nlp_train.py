@@ -1,5 +1,6 @@
 """Training, thresholds, evaluation, agreement, model versions and promotion."""
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -8,11 +9,21 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from nlp import registry
+from nlp import train as nlp_train
 from nlp.evaluate import Example, cohen_kappa, evaluate, load_jsonl, scores
+from nlp.features import ALL_RULE_FEATURES, RULE_FEATURES
 from nlp.model import Model
 from nlp.pipeline import Tagger
 from nlp.taxonomy import Taxonomy
-from nlp.train import PARAGRAPHS, promote_if_not_worse, save, split_heldout, train
+from nlp.train import (
+    DATA_DIR,
+    PARAGRAPHS,
+    default_examples,
+    promote_if_not_worse,
+    save,
+    split_heldout,
+    train,
+)
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
 
@@ -39,6 +50,8 @@ def test_training_is_deterministic(model, paragraphs, taxonomy):
     assert np.array_equal(again.intercept, model.intercept)
     assert again.thresholds == model.thresholds
     assert again.vectorizer.vocab == model.vectorizer.vocab
+    assert again.chars.vocab == model.chars.vocab and model.chars.vocab
+    assert np.array_equal(again.chars.idf, model.chars.idf)
 
 
 def test_thresholds_come_from_cross_validation(model, taxonomy):
@@ -57,6 +70,7 @@ def test_save_and_load_keep_everything(model, tmp_path):
     loaded = Model.load(path)
     assert loaded.thresholds == model.thresholds
     assert np.array_equal(loaded.coef, model.coef)
+    assert loaded.chars.vocab == model.chars.vocab and loaded.rule_groups == RULE_FEATURES
     meta = json.loads((path / "meta.json").read_text())
     assert meta["version"] == model.version and meta["thresholds"]
     (path / "vocab.json").unlink()
@@ -65,19 +79,99 @@ def test_save_and_load_keep_everything(model, tmp_path):
 
 
 def test_classifier_alone_gives_evidence_by_sentence_contribution(taxonomy):
-    # "zwembad" is in no rule: only the classifier can learn that it signals the theme here.
+    tagger = Tagger(taxonomy, train(_pool_examples(), taxonomy, C=4.0))
+    text = "We dronken koffie aan tafel. Het zwembad was weer vol. Het regende die ochtend."
+    tag = next(t for t in tagger.tag(text).themes if t.theme == "werkdruk")
+    assert tag.component == "classifier"
+    assert [e.text for e in tag.evidence] == ["Het zwembad was weer vol."]
+    assert text[tag.evidence[0].start:tag.evidence[0].end] == tag.evidence[0].text
+
+
+def _pool_examples():
+    """ "zwembad" is in no rule: only the classifier can learn that it signals werkdruk here."""
     filler = ["De dag begon rustig.", "We dronken koffie aan tafel.", "Het regende die ochtend."]
     examples = []
     for i in range(24):
         base = " ".join(filler[(i + k) % 3] for k in range(2))
         examples.append(Example(base + " Het zwembad was weer vol.", frozenset({"werkdruk"})))
         examples.append(Example(base + " De tuin was weer groen.", frozenset()))
-    tagger = Tagger(taxonomy, train(examples, taxonomy, C=4.0))
-    text = "We dronken koffie aan tafel. Het zwembad was weer vol. Het regende die ochtend."
+    return examples
+
+
+def test_unseen_compound_counts_through_character_ngrams(taxonomy):
+    tagger = Tagger(taxonomy, train(_pool_examples(), taxonomy, C=4.0))
+    unseen = "zwembadabonnement"  # never in training: no lemma feature, but " zwemb", "mbad" ...
+    assert unseen not in tagger.model.vectorizer.vocab
+    text = f"We dronken koffie aan tafel. Het {unseen} was weer verlopen. Het regende die ochtend."
     tag = next(t for t in tagger.tag(text).themes if t.theme == "werkdruk")
     assert tag.component == "classifier"
-    assert [e.text for e in tag.evidence] == ["Het zwembad was weer vol."]
-    assert text[tag.evidence[0].start:tag.evidence[0].end] == tag.evidence[0].text
+    assert [e.text for e in tag.evidence] == [f"Het {unseen} was weer verlopen."]
+    control = "We dronken koffie aan tafel. Het tuinhekje was weer verlopen."
+    assert tagger.tag(control).all_scores["werkdruk"] < 0.5
+    # the same model without its n-gram weights does not see it
+    model = tagger.model
+    start, stop = len(model.vectorizer.vocab), model.rule_offset
+    blind = dataclasses.replace(model, coef=model.coef.copy())
+    blind.coef[:, start:stop] = 0.0
+    assert Tagger(taxonomy, blind).tag(text).all_scores["werkdruk"] < 0.5
+
+
+def test_evidence_contributions_add_up_to_the_logit(model, paragraphs, taxonomy):
+    """The per-sentence contributions that pick classifier evidence are an exact split of the
+    linear part of the logit: lemma TF-IDF, character n-grams and rule features."""
+    tagger = Tagger(taxonomy, model)
+    texts = [e.text for e in paragraphs[:12]] + ["Geen schulden. Wel schulden, schulden!", "x"]
+    infos = list(tagger.analyse_many(texts))
+    X = model.matrix(infos)
+    logits = np.asarray(X @ model.coef.T)
+    for i, info in enumerate(infos):
+        for row, theme in enumerate(model.theme_ids):
+            assert tagger._contributions(info, theme, row).sum() == pytest.approx(
+                logits[i, row], abs=1e-9)
+
+
+def test_models_saved_before_char_ngrams_still_load(model, paragraphs, taxonomy, tmp_path):
+    """Old format: vocab.json a plain list of lemmas, no char_idf, three rule features per
+    theme, no "rule_features" in meta.json. It must load and tag as before."""
+    path = save(model, tmp_path)
+    n_vocab, n_themes = len(model.vectorizer.vocab), len(model.theme_ids)
+    old_coef = np.hstack([model.coef[:, :n_vocab], model.coef[:, model.rule_offset:],
+                          np.full((n_themes, n_themes), 0.5)])  # weights of "relative"
+    np.savez_compressed(path / "model.npz", coef=old_coef, intercept=model.intercept,
+                        idf=model.vectorizer.idf)
+    (path / "vocab.json").write_text(json.dumps(model.vectorizer.vocab))
+    meta = json.loads((path / "meta.json").read_text())
+    del meta["rule_features"]
+    (path / "meta.json").write_text(json.dumps(meta))
+
+    old = Model.load(path)
+    assert old.chars is None and old.rule_groups == ALL_RULE_FEATURES
+    tagger = Tagger(taxonomy, old)
+    texts = [e.text for e in paragraphs[:20]]
+    infos = list(tagger.analyse_many(texts))
+    for info, result in zip(infos, tagger.tag_many(texts), strict=True):
+        rules = info.rule_features(model.theme_ids, ALL_RULE_FEATURES)
+        cols, values = old.vectorizer.lemma_values(*np.unique(info.lemmas, return_counts=True))
+        z = model.coef[:, cols] @ values + old_coef[:, n_vocab:] @ rules + model.intercept
+        assert np.allclose(old.probabilities(old.matrix([info]))[0], 1 / (1 + np.exp(-z)))
+        assert {t.theme for t in result.themes} == {
+            t for t, s in result.all_scores.items() if s >= 0.5}
+        for theme in result.to_dict()["themes"]:
+            assert all(info.doc.text[e["start"]:e["end"]] == e["text"]
+                       for e in theme["evidence"])
+
+
+def test_default_examples_take_every_training_file(tmp_path, monkeypatch):
+    examples = default_examples()
+    sources = {e.source for e in examples}
+    assert sources == {"demo"} | {p.stem for p in DATA_DIR.glob("train_*.jsonl")}
+    assert {"train_paragraphs", "train_more_a"} <= sources
+    assert all(e.weight == nlp_train.DEMO_WEIGHT for e in examples if e.source == "demo")
+    # a file added later is picked up without a code change
+    (tmp_path / "train_new.jsonl").write_text('{"text": "Nieuw.", "themes": ["wonen"]}\n')
+    (tmp_path / "other.jsonl").write_text('{"text": "Niet dit.", "themes": []}\n')
+    monkeypatch.setattr(nlp_train, "DATA_DIR", tmp_path)
+    assert {e.source for e in default_examples()} == {"demo", "train_new"}
 
 
 def test_training_refuses_unknown_themes(taxonomy):

@@ -18,7 +18,8 @@ MIN_ITEMS = 170
 
 
 def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("themes_eval_b.jsonl")
+    default = Path(__file__).with_name("themes_eval_b.jsonl")
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     errors = []
     items = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -93,7 +94,8 @@ def main() -> int:
     print("themes per item: " + ", ".join(f"{k}: {n_themes[k]}" for k in sorted(n_themes)))
     if words:
         ws = sorted(words)
-        print(f"words per text: mean {sum(ws)/len(ws):.1f}, median {ws[len(ws)//2]}, min {ws[0]}, max {ws[-1]}")
+        mean, median = sum(ws) / len(ws), ws[len(ws) // 2]
+        print(f"words per text: mean {mean:.1f}, median {median}, min {ws[0]}, max {ws[-1]}")
     if errors:
         print(f"\n{len(errors)} problem(s):")
         for e in errors:
