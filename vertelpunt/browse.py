@@ -34,7 +34,7 @@ from .filters import (
     resolve_interval,
 )
 from .pages import LABELS
-from .story_pages import log_story_view, readable_story, render, visible_team_ids
+from .story_pages import check_readable, log_story_view, render, visible_team_ids
 
 PAGE_SIZE = 20
 SOURCE_LABELS = {
@@ -423,19 +423,24 @@ def rendered_once(
 # --- one story -----------------------------------------------------------------------------
 
 
-async def story_view(db: Database, story: dict, team_ids) -> dict:
-    """A story with its evidence marked, its themes by source, lessons and neighbours."""
-    story_id = story["id"]
+def story_reads(conn: sqlite3.Connection, story_id: int, team_ids) -> tuple:
+    """Everything a story page reads, in one trip to a reader thread (under load every trip
+    waits its turn): the story, its effective themes, similar stories, marks."""
+    story = stories.read_story(conn, story_id)
+    if story is None:
+        return None, None
+    return story, (
+        effective_rows(conn, [story_id])[story_id],
+        search.neighbour_rows(conn, story_id, team_ids),
+        observations.significant_rows(conn, story_id),
+    )
 
-    def read(conn):  # one trip to a reader thread; under load every trip waits its turn
-        return (
-            effective_rows(conn, [story_id])[story_id],
-            search.neighbour_rows(conn, story_id, team_ids),
-            observations.significant_rows(conn, story_id),
-        )
 
+async def story_view(db: Database, story: dict, reads: tuple) -> dict:
+    """A story with its evidence marked, its themes by source, lessons and neighbours
+    (`reads`: what story_reads() read with the story)."""
+    effective, neighbours, significant = reads
     names = await labels(db, None)
-    effective, neighbours, significant = await db.run(read)
     order = list(names.themes)
     tags = story["themes"]
     by_source = {
@@ -511,12 +516,15 @@ def segments(text: str, evidence: dict, lessons: list, names: Labels, colour: di
 
 async def story_detail(request: Request):
     db = request.app.state.db
-    story = await readable_story(request, request.path_params["id"])
+    team_ids = visible_team_ids(request.state.user)
     # begin() in this task, not in gather(): the data version it notes is a context
     # variable, which a gathered child task would keep to itself.
     await begin(db)
+    story_id = request.path_params["id"]
+    story, reads = await db.run(lambda conn: story_reads(conn, story_id, team_ids))
+    story = check_readable(request, story)  # 404 before anything read is used
     data, _ = await asyncio.gather(
-        story_view(db, story, visible_team_ids(request.state.user)),
+        story_view(db, story, reads),
         log_story_view(request, story["id"]),  # the page is sent once the view is logged
     )
     if wants_json(request):

@@ -272,28 +272,27 @@ def story_dict(row, themes: list[dict] | None = None, lessons: list[dict] | None
 
 async def get_story(db: Database, story_id: int, with_original: bool = False) -> dict | None:
     """One story with its themes and lessons; the original text only when asked for."""
+    return await db.run(lambda conn: read_story(conn, story_id, with_original))
+
+
+def read_story(conn, story_id: int, with_original: bool = False) -> dict | None:
+    """get_story() on a reader connection (one trip to a reader thread for all three reads,
+    and a page can add its own reads to the same trip)."""
     columns = STORY_COLUMNS + (", s.original_text, s.proposed_entities" if with_original else "")
-
-    def read(conn):  # one trip to a reader thread for all three
-        row = conn.execute(f"SELECT {columns} FROM {STORY_FROM} WHERE s.id = ?", (story_id,))
-        row = row.fetchone()
-        if row is None:
-            return None, [], []
-        theme_rows = conn.execute(
-            "SELECT theme, source, score, evidence, component, decision, taxonomy_version"
-            " FROM story_themes WHERE story_id = ? ORDER BY theme, source",
-            (story_id,),
-        ).fetchall()
-        lesson_rows = conn.execute(
-            "SELECT source, start, end, text FROM lessons WHERE story_id = ?"
-            " ORDER BY start IS NULL, start",
-            (story_id,),
-        ).fetchall()
-        return row, theme_rows, lesson_rows
-
-    row, theme_rows, lesson_rows = await db.run(read)
+    row = conn.execute(f"SELECT {columns} FROM {STORY_FROM} WHERE s.id = ?", (story_id,))
+    row = row.fetchone()
     if row is None:
         return None
+    theme_rows = conn.execute(
+        "SELECT theme, source, score, evidence, component, decision, taxonomy_version"
+        " FROM story_themes WHERE story_id = ? ORDER BY theme, source",
+        (story_id,),
+    ).fetchall()
+    lesson_rows = conn.execute(
+        "SELECT source, start, end, text FROM lessons WHERE story_id = ?"
+        " ORDER BY start IS NULL, start",
+        (story_id,),
+    ).fetchall()
     story = story_dict(
         row,
         themes=[{**dict(r), "evidence": json.loads(r["evidence"])} for r in theme_rows],

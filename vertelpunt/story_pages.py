@@ -29,7 +29,10 @@ def visible_team_ids(user) -> list[int] | None:
 
 async def readable_story(request: Request, story_id: int) -> dict:
     """A confirmed story this user may read, or 404 (never telling whether it exists)."""
-    story = await stories.get_story(request.app.state.db, story_id)
+    return check_readable(request, await stories.get_story(request.app.state.db, story_id))
+
+
+def check_readable(request: Request, story: dict | None) -> dict:
     teams = visible_team_ids(request.state.user)
     if story is None or story["status"] != "confirmed":
         raise HTTPException(404)
