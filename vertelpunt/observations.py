@@ -63,14 +63,18 @@ async def add_observation(
 
 
 async def list_observations(db: Database) -> list[dict]:
-    rows = await db.fetchall(
-        "SELECT o.id, o.text, o.query, o.created_at, u.email AS author FROM observations o"
-        " LEFT JOIN users u ON u.id = o.author_id ORDER BY o.id DESC"
-    )
-    readings = await db.fetchall(
-        "SELECT observation_id, position, text FROM observation_interpretations"
-        " ORDER BY observation_id, position"
-    )
+    def read(conn):  # one trip to a reader thread for both
+        rows = conn.execute(
+            "SELECT o.id, o.text, o.query, o.created_at, u.email AS author FROM observations o"
+            " LEFT JOIN users u ON u.id = o.author_id ORDER BY o.id DESC"
+        ).fetchall()
+        readings = conn.execute(
+            "SELECT observation_id, position, text FROM observation_interpretations"
+            " ORDER BY observation_id, position"
+        ).fetchall()
+        return rows, readings
+
+    rows, readings = await db.run(read)
     by_observation: dict[int, list[str]] = {}
     for r in readings:
         by_observation.setdefault(r["observation_id"], []).append(r["text"])

@@ -426,16 +426,11 @@ async def patterns(db: Database, flt: StoryFilter, base: str) -> dict:
     k = await cached(db, ("min_cell",), lambda: get_app_setting(db, "min_cell"))
     key = ("pattern tables", flt.cache_key(), flt.interval, k, base)
     tables = await cached(db, key, lambda: pattern_tables(db, flt, base, k))
-    significant = [
-        s
-        for s in await observations.significant_stories(db, flt)
-        if shown(tables["theme_counts"].get(s["theme"], 0), k)
-    ]
-    return {
-        **tables,
-        "observations": await observations.list_observations(db),
-        "significant": significant,
-    }
+    marked, noted = await asyncio.gather(
+        observations.significant_stories(db, flt), observations.list_observations(db)
+    )
+    significant = [s for s in marked if shown(tables["theme_counts"].get(s["theme"], 0), k)]
+    return {**tables, "observations": noted, "significant": significant}
 
 
 async def pattern_tables(db: Database, flt: StoryFilter, base: str, k: int) -> dict:
