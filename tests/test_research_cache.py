@@ -86,7 +86,7 @@ def test_a_quick_value_follows_every_change(db_path):
 
 def test_a_slow_value_lags_behind_additions_but_not_behind_removals(db_path, monkeypatch):
     monkeypatch.setattr(filters, "SLOW_COMPUTE", 0.05)
-    monkeypatch.setattr(filters, "MIN_LAG", 0.3)
+    monkeypatch.setattr(filters, "MIN_LAG", 1.0)
     monkeypatch.setattr(filters, "LAG_PER_COST", 1)
 
     async def check():
@@ -103,7 +103,7 @@ def test_a_slow_value_lags_behind_additions_but_not_behind_removals(db_path, mon
             assert await read(db, compute) == ["een"]
             assert len(calls) == 1
             # ... until it is older than its lag; then it is refreshed in the background.
-            await asyncio.sleep(0.35)
+            await asyncio.sleep(1.05)
             assert await read(db, compute) == ["een"]
             await asyncio.gather(*filters._background)
             assert await read(db, compute) == ["een", "twee"]
