@@ -1,9 +1,11 @@
 """The SQLite store: connections, pragmas and the migration runner.
 
 One writer connection behind an asyncio lock (SQLite allows one writer at a time; queueing
-in-process avoids `database is locked` errors) and a small pool of read-only connections, so
-a slow search never holds up a cheap page. WAL mode lets readers work while the writer writes.
-`synchronous=FULL` makes every committed story durable before its response is sent.
+in-process avoids `database is locked` errors); read-only connections in lanes (quick reads,
+analytical queries, exports), so a slow search or a download never holds up a cheap page; and
+group commit for small bookkeeping writes (`append`). WAL mode lets readers work while the
+writer writes. `synchronous=FULL` makes every committed story durable before its response is
+sent.
 """
 
 from __future__ import annotations
