@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -61,6 +62,16 @@ def titles_counter(db: Database, calls: list, delay: float):
     return compute
 
 
+@asynccontextmanager
+async def opened(db_path, readers: int = 1):
+    db = Database(db_path, readers=readers)
+    await db.open()
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
 async def read(db: Database, compute):
     await filters.begin(db)
     return await filters.cached(db, ("titles",), compute)
@@ -68,9 +79,7 @@ async def read(db: Database, compute):
 
 def test_a_quick_value_follows_every_change(db_path):
     async def check():
-        db = Database(db_path, readers=1)
-        await db.open()
-        try:
+        async with opened(db_path) as db:
             calls = []
             compute = titles_counter(db, calls, delay=0)
             add_story(db_path, "een")
@@ -78,8 +87,6 @@ def test_a_quick_value_follows_every_change(db_path):
             assert await read(db, compute) == ["een"] and len(calls) == 1  # cached
             add_story(db_path, "twee")
             assert await read(db, compute) == ["een", "twee"]
-        finally:
-            await db.close()
 
     asyncio.run(check())
 
@@ -90,9 +97,7 @@ def test_a_slow_value_lags_behind_additions_but_not_behind_removals(db_path, mon
     monkeypatch.setattr(filters, "LAG_PER_COST", 1)
 
     async def check():
-        db = Database(db_path, readers=1)
-        await db.open()
-        try:
+        async with opened(db_path) as db:
             calls = []
             compute = titles_counter(db, calls, delay=0.06)
             first = add_story(db_path, "een")
@@ -112,8 +117,6 @@ def test_a_slow_value_lags_behind_additions_but_not_behind_removals(db_path, mon
             # A withdrawal: never served from before it, not even once.
             withdraw(db_path, first)
             assert await read(db, compute) == ["twee"]
-        finally:
-            await db.close()
 
     asyncio.run(check())
 
@@ -154,9 +157,7 @@ def test_a_lagging_value_is_refreshed_by_one_task_at_a_time(db_path, monkeypatch
     monkeypatch.setattr(filters, "LAG_PER_COST", 0)
 
     async def check():
-        db = Database(db_path, readers=1)
-        await db.open()
-        try:
+        async with opened(db_path) as db:
             calls = []
             compute = titles_counter(db, calls, delay=0.2)
             add_story(db_path, "een")
@@ -168,8 +169,6 @@ def test_a_lagging_value_is_refreshed_by_one_task_at_a_time(db_path, monkeypatch
                 assert await read(db, compute) == ["een"]
             await asyncio.gather(*filters._background)
             assert len(calls) == 2
-        finally:
-            await db.close()
 
     asyncio.run(check())
 
@@ -181,17 +180,13 @@ def test_start_up_warms_the_landing_views_of_a_large_corpus(db_path, monkeypatch
     async def check(threshold: int) -> set:
         filters._cache.clear()
         monkeypatch.setattr(patterns, "WARM_UP_FROM", threshold)
-        db = Database(db_path, readers=2)
-        await db.open()
-        try:
+        async with opened(db_path, readers=2) as db:
             await taxonomy_store.ensure_default_taxonomy(db)
             await patterns.warm_up(db, "/verhalen")
-            pattern_keys = [key for key in filters._cache if key[1] == "pattern tables"]
-            # key: (database, "pattern tables", filter key (themes first), ...)
-            themes = {t for key in pattern_keys for t in key[2][0]}
-            return {key[1] for key in filters._cache}, themes
-        finally:
-            await db.close()
+        pattern_keys = [key for key in filters._cache if key[1] == "pattern tables"]
+        # key: (database, "pattern tables", filter key (themes first), ...)
+        themes = {t for key in pattern_keys for t in key[2][0]}
+        return {key[1] for key in filters._cache}, themes
 
     add_story(db_path, "een")
     kinds, themes = asyncio.run(check(threshold=2))  # "small": nothing computed
@@ -206,22 +201,20 @@ def test_on_a_large_corpus_even_quick_values_lag_behind_additions(db_path, monke
     monkeypatch.setattr(filters, "MIN_LAG", 60)
 
     async def check():
-        db = Database(db_path, readers=1)
-        await db.open()
-        try:
-            calls = []
-            compute = titles_counter(db, calls, delay=0)
-            add_story(db_path, "een")
-            filters.note_corpus_size(db, 10)  # small: always fresh
-            assert await read(db, compute) == ["een"]
-            add_story(db_path, "twee")
-            assert await read(db, compute) == ["een", "twee"]
-            filters.note_corpus_size(db, filters.LARGE_CORPUS)  # large: may lag
-            add_story(db_path, "drie")
-            assert await read(db, compute) == ["een", "twee"]
-            assert len(calls) == 2
-        finally:
-            filters._large.clear()
-            await db.close()
+        async with opened(db_path) as db:
+            try:
+                calls = []
+                compute = titles_counter(db, calls, delay=0)
+                add_story(db_path, "een")
+                filters.note_corpus_size(db, 10)  # small: always fresh
+                assert await read(db, compute) == ["een"]
+                add_story(db_path, "twee")
+                assert await read(db, compute) == ["een", "twee"]
+                filters.note_corpus_size(db, filters.LARGE_CORPUS)  # large: may lag
+                add_story(db_path, "drie")
+                assert await read(db, compute) == ["een", "twee"]
+                assert len(calls) == 2
+            finally:
+                filters._large.clear()
 
     asyncio.run(check())

@@ -31,6 +31,7 @@ from .filters import (
     SOURCE_COLUMN,
     StoryFilter,
     cached,
+    ids_and_names,
     note_corpus_size,
     parse_range,
 )
@@ -172,13 +173,8 @@ async def snapshot(db: Database) -> Snapshot:
 
 def _ids(values, by_name: dict[str, list[int]]) -> list[int]:
     """Ids given as numbers or exact names, as StoryFilter.where() reads them."""
-    out = []
-    for value in values:
-        if value.isdecimal() and len(value) < 10:
-            out.append(int(value))
-        else:
-            out += by_name.get(value, [])
-    return out
+    ids, names = ids_and_names(values)
+    return ids + [i for name in names for i in by_name.get(name, [])]
 
 
 def _theme_mask(snap: Snapshot, flt: StoryFilter) -> np.ndarray:

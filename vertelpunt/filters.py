@@ -181,14 +181,14 @@ class StoryFilter:
                 f"{s}.id IN (SELECT e.story_id FROM story_effective_themes e WHERE {source})"
             )
         if self.teams:
-            ids, names = _ids_and_names(self.teams)
+            ids, names = ids_and_names(self.teams)
             sql.append(
                 f"{s}.team_id IN (SELECT id FROM teams WHERE id IN ({_marks(ids)})"
                 f" OR name IN ({_marks(names)}))"
             )
             params += ids + names
         if self.municipalities:
-            ids, names = _ids_and_names(self.municipalities)
+            ids, names = ids_and_names(self.municipalities)
             sql.append(
                 f"{s}.team_id IN (SELECT t.id FROM teams t JOIN municipalities m"
                 f" ON m.id = t.municipality_id WHERE m.id IN ({_marks(ids)})"
@@ -249,7 +249,7 @@ def _marks(values) -> str:
     return ",".join("?" * len(values)) or "NULL"
 
 
-def _ids_and_names(values) -> tuple[list, list]:
+def ids_and_names(values) -> tuple[list, list]:
     # isdecimal and a length limit: int() refuses '²' and numbers over 4300 digits, and
     # SQLite integers over 2**63 (found by tests/test_fuzz.py).
     ids = [int(v) for v in values if v.isdecimal() and len(v) < 10]

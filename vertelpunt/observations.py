@@ -120,10 +120,6 @@ async def significant_stories(db: Database, flt: StoryFilter | None = None) -> l
     return [dict(r) for r in rows]
 
 
-async def significant_for_story(db: Database, story_id: int) -> list[dict]:
-    return await db.run(lambda conn: significant_rows(conn, story_id))
-
-
 def significant_rows(conn: sqlite3.Connection, story_id: int) -> list[dict]:
     """The marks on one story (on a reader connection, so a page can batch its reads)."""
     rows = conn.execute(

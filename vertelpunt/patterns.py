@@ -26,9 +26,7 @@ from starlette.responses import JSONResponse
 from . import charts, observations, search
 from . import taxonomy as taxonomy_store
 from .app_settings import get_app_setting
-from .browse import (
-    browse as browse_view,
-)
+from .browse import browse as browse_view
 from .browse import (
     build_facets,
     facet_counts,

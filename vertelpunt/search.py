@@ -396,13 +396,9 @@ def _content(stems: str) -> str:
     return " ".join(s for s in (stems or "").split() if s not in STOP_STEMS and not s.isdigit())
 
 
-async def neighbours(db: Database, story_id: int, team_ids: list[int] | None) -> list[dict]:
-    """The stored similar stories of a story, limited to those this reader may see."""
-    return await db.run(lambda conn: neighbour_rows(conn, story_id, team_ids))
-
-
 def neighbour_rows(conn: sqlite3.Connection, story_id: int, team_ids) -> list[dict]:
-    """neighbours() on a reader connection, so a page can batch its reads."""
+    """The stored similar stories of a story, limited to those this reader may see (on a
+    reader connection, so the story page reads them in the same trip as the story)."""
     rows = conn.execute(
         "SELECT n.neighbour_id AS id, n.score, s.title, s.month, s.team_id, t.name AS team"
         " FROM story_neighbours n JOIN stories s ON s.id = n.neighbour_id"
