@@ -221,7 +221,7 @@ def test_pattern_functions_work_without_http(anonymous):
     flt = StoryFilter(themes=("armoede",))
     pairs = anonymous.portal.call(patterns.cooccurrence, db, flt)
     assert pairs[("armoede", "wonen")] == 6 and pairs[("armoede", "armoede")] == 8
-    counts = anonymous.portal.call(patterns.theme_counts, db, flt)
+    counts = anonymous.portal.call(patterns.theme_summary, db, flt)["counts"]
     assert counts["total"] == 8
 
 

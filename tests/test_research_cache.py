@@ -176,24 +176,28 @@ def test_a_lagging_value_is_refreshed_by_one_task_at_a_time(db_path, monkeypatch
 def test_start_up_warms_the_landing_views_of_a_large_corpus(db_path, monkeypatch):
     from vertelpunt import patterns
     from vertelpunt import taxonomy as taxonomy_store
+    from vertelpunt.app import make_templates
 
     async def check(threshold: int) -> set:
         filters._cache.clear()
         monkeypatch.setattr(patterns, "WARM_UP_FROM", threshold)
+        templates = make_templates().env
         async with opened(db_path, readers=2) as db:
             await taxonomy_store.ensure_default_taxonomy(db)
-            await patterns.warm_up(db, "/verhalen")
+            await patterns.warm_up(db, "/verhalen", templates)
         pattern_keys = [key for key in filters._cache if key[1] == "pattern tables"]
         # key: (database, "pattern tables", filter key (themes first), ...)
         themes = {t for key in pattern_keys for t in key[2][0]}
-        return {key[1] for key in filters._cache}, themes
+        compiled = {key[1] for key in templates.cache}  # jinja's cache: (loader, name)
+        return {key[1] for key in filters._cache}, themes, compiled
 
     add_story(db_path, "een")
-    kinds, themes = asyncio.run(check(threshold=2))  # "small": nothing computed
-    assert kinds == set() and themes == set()
+    kinds, themes, compiled = asyncio.run(check(threshold=2))  # "small": nothing computed
+    assert kinds == set() and themes == set() and compiled == set()
     add_story(db_path, "twee")
-    kinds, themes = asyncio.run(check(threshold=2))
+    kinds, themes, compiled = asyncio.run(check(threshold=2))
     assert {"browse", "facets", "pattern tables"} <= kinds
+    assert {"patterns.html", "_patterns_tables.html", "story_form.html"} <= compiled
     assert {"veiligheid", "armoede", "informeel-netwerk", "samenwerking"} <= themes
 
 

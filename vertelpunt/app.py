@@ -208,7 +208,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await demo.load_demo(db)
         if settings.worker:
             app.state.worker.start()
-        warming = asyncio.create_task(patterns.warm_up(db, app.url_path_for("story_list")))
+        warming = asyncio.create_task(
+            patterns.warm_up(db, app.url_path_for("story_list"), app.state.templates.env)
+        )
         app.state.warming = warming
         try:
             yield

@@ -78,9 +78,7 @@ async def facet_counts(db: Database, flt: StoryFilter) -> dict[str, dict]:
     """Count per facet value (and 'total') for the stories the filter selects. A facet whose
     values are "any of" is counted without its own selection (vertelpunt/columns.py)."""
 
-    async def compute():
-        snap = await columns.snapshot(db)
-        matches = await columns.search_matches(db, flt)
+    def counted(snap, matches) -> dict[str, dict]:
         plain = ["total", "theme"] + [k for k, active in OR_FACETS.items() if not active(flt)]
         merged = columns.count(snap, columns.select(snap, flt, matches), plain, flt)
         for facet, active in OR_FACETS.items():
@@ -89,6 +87,11 @@ async def facet_counts(db: Database, flt: StoryFilter) -> dict[str, dict]:
                 keep = columns.select(snap, other, matches)
                 merged.update(columns.count(snap, keep, [facet], other))
         return merged
+
+    async def compute():
+        snap = await columns.snapshot(db)
+        matches = await columns.search_matches(db, flt)
+        return await asyncio.to_thread(counted, snap, matches)  # off the event loop
 
     return await cached(db, ("facets", flt.cache_key()), compute)
 
@@ -180,6 +183,13 @@ async def _browse(db: Database, flt: StoryFilter, page: int, base: str) -> dict:
     rows = await filtered_stories(db, flt, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     names = await labels(db, flt.scope)
     themes = await effective_themes_of(db, [r["id"] for r in rows])
+    # Snippets and a hundred facet links: built in a thread, off the event loop.
+    return await asyncio.to_thread(
+        _browse_view, flt, counts, rows, themes, names, page, pages, base
+    )
+
+
+def _browse_view(flt, counts, rows, themes, names, page, pages, base) -> dict:
     listed = [
         {
             "id": r["id"],
@@ -198,7 +208,7 @@ async def _browse(db: Database, flt: StoryFilter, page: int, base: str) -> dict:
     ]
     return {
         "filter": flt,
-        "total": total,
+        "total": counts.get("total", 0),
         "page": page,
         "pages": pages,
         "stories": listed,
@@ -389,7 +399,7 @@ async def story_list(request: Request):
         return too_slow(request, as_json)
     if as_json:
         return JSONResponse(to_jsonable(data))
-    cards, sidebar = rendered_once(
+    cards, sidebar = await rendered_once(
         request, (data,), ("_story_cards.html", "_story_sidebar.html"), data
     )
     return render(
@@ -400,7 +410,7 @@ async def story_list(request: Request):
 _rendered: OrderedDict = OrderedDict()
 
 
-def rendered_once(
+async def rendered_once(
     request: Request, sources: tuple, templates: tuple, context, extra: tuple = ()
 ) -> tuple:
     """Templates rendered once per cached value(s) (`sources`, by identity, plus `extra`)
@@ -412,8 +422,12 @@ def rendered_once(
         _rendered.move_to_end(key)
         return _rendered[key][1]
     env = request.app.state.templates.env
-    values = context() if callable(context) else context
-    html = tuple(Markup(env.get_template(name).render(values)) for name in templates)
+
+    def render_all() -> tuple:
+        values = context() if callable(context) else context
+        return tuple(Markup(env.get_template(name).render(values)) for name in templates)
+
+    html = await asyncio.to_thread(render_all)  # tens of ms for a big table: off the loop
     _rendered[key] = (sources, html)  # holding the sources keeps their ids from being reused
     if len(_rendered) > 256:
         _rendered.popitem(last=False)

@@ -14,9 +14,12 @@ a QueryTooSlow reaches the page as a Dutch message (browse.too_slow).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 from collections import Counter
 
+import jinja2
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
@@ -26,8 +29,8 @@ from starlette.responses import JSONResponse
 from . import charts, observations, search
 from . import taxonomy as taxonomy_store
 from .app_settings import get_app_setting
-from .browse import browse as browse_view
 from .browse import (
+    Labels,
     build_facets,
     facet_counts,
     labels,
@@ -39,6 +42,7 @@ from .browse import (
     too_slow,
     wants_json,
 )
+from .browse import browse as browse_view
 from .db import Database, QueryTooSlow
 from .filters import (
     StoryFilter,
@@ -66,16 +70,16 @@ def _with_f(flt: StoryFilter, columns: str = "s.id, s.month, s.team_id, s.nlp_st
 # --- counts --------------------------------------------------------------------------------
 
 
-async def theme_facts(db: Database, flt: StoryFilter) -> dict:
+def read_facts(conn: sqlite3.Connection, flt: StoryFilter) -> dict:
     """One pass over (filtered story x effective theme), grouped by theme, month and team:
     every count of the page (per theme, over time, per team and municipality, teller vs
     tagger) is a sum over these rows, so the expensive join runs once, not five times.
 
-    {'total': stories, 'months': {month: stories}, 'teams': {team: municipality},
+    {'months': {month: stories}, 'teams': {team: municipality},
      'rows': [(theme, month, team_id, stories, teller_only, nlp_only, both)]}
     """
     head, params = _with_f(flt)
-    rows = await db.fetchall(
+    rows = conn.execute(
         head + "SELECT e.theme, f.month, f.team_id,"
         f" sum({flt.theme_condition('e')}),"
         " sum(f.nlp_status = 'done' AND e.by_teller AND NOT e.by_nlp),"
@@ -84,46 +88,64 @@ async def theme_facts(db: Database, flt: StoryFilter) -> dict:
         " FROM f JOIN story_effective_themes e ON e.story_id = f.id GROUP BY 1, 2, 3"
         " UNION ALL SELECT NULL, f.month, NULL, count(*), 0, 0, 0 FROM f GROUP BY f.month",
         params,
-        time_limit=True,
-    )
-    teams = await db.fetchall("SELECT id, municipality_id FROM teams")
-    months = {r[1]: r[3] for r in rows if r[0] is None}
+    ).fetchall()
     return {
-        "total": sum(months.values()),
-        "months": months,
-        "teams": {t["id"]: t["municipality_id"] for t in teams},
+        "months": {r[1]: r[3] for r in rows if r[0] is None},
+        "teams": dict(conn.execute("SELECT id, municipality_id FROM teams").fetchall()),
         "rows": [tuple(r) for r in rows if r[0] is not None],
     }
 
 
-async def theme_counts(db: Database, flt: StoryFilter, facts: dict | None = None) -> dict:
-    """{'total': stories in the filter, 'themes': {theme: stories with it}}."""
-    facts = facts or await theme_facts(db, flt)
-    themes: Counter = Counter()
-    for theme, _, _, n, *_ in facts["rows"]:
-        if n:
-            themes[theme] += n
-    return {"total": facts["total"], "themes": dict(themes)}
+def summarise(facts: dict, interval: str) -> dict:
+    """The page's counts from read_facts(), in one pass over its rows:
 
-
-async def theme_over_time(db: Database, flt: StoryFilter, facts: dict | None = None) -> dict:
-    """Stories per theme per period (month or quarter: flt.interval, or chosen by the span),
-    every period from the first to the last present, in date order."""
-    facts = facts or await theme_facts(db, flt)
-    interval = resolve_interval(flt.interval, facts["months"])
-    counts: dict[str, Counter] = {}
+    counts: {'total': stories in the filter, 'themes': {theme: stories with it}}
+    over_time: stories per theme per period (month or quarter: `interval`, or chosen by the
+        span), every period from the first to the last present, in date order
+    by_team / by_municipality: stories per (theme, team id) / (theme, municipality id)
+    disagreements: per theme, over tagged stories, whether the teller only, the tagger only
+        or both gave it (among effective themes: a reviewer's reject settles a disagreement)
+    """
+    interval = resolve_interval(interval, facts["months"])
+    period = {month: period_of(month, interval) for month in facts["months"]}
     totals: Counter = Counter()
     for month, n in facts["months"].items():
-        totals[period_of(month, interval)] += n
-    for theme, month, _, n, *_ in facts["rows"]:
+        totals[period[month]] += n
+    themes: Counter = Counter()
+    over: dict[str, Counter] = {}
+    by_team: Counter = Counter()
+    by_municipality: Counter = Counter()
+    disagree: dict[str, dict[str, int]] = {}
+    for theme, month, team, n, teller_only, nlp_only, both in facts["rows"]:
         if n:
-            counts.setdefault(theme, Counter())[period_of(month, interval)] += n
+            themes[theme] += n
+            over.setdefault(theme, Counter())[period[month]] += n
+            by_team[(theme, team)] += n
+            by_municipality[(theme, facts["teams"][team])] += n
+        d = disagree.setdefault(theme, {"teller_only": 0, "nlp_only": 0, "both": 0})
+        d["teller_only"] += teller_only
+        d["nlp_only"] += nlp_only
+        d["both"] += both
     return {
-        "periods": _all_periods(list(totals), interval),
-        "counts": counts,
-        "totals": totals,
-        "interval": interval,
+        "counts": {"total": sum(facts["months"].values()), "themes": dict(themes)},
+        "over_time": {
+            "periods": _all_periods(list(totals), interval),
+            "counts": over,
+            "totals": totals,
+            "interval": interval,
+        },
+        "by_team": dict(by_team),
+        "by_municipality": dict(by_municipality),
+        "disagreements": disagree,
     }
+
+
+async def theme_summary(db: Database, flt: StoryFilter) -> dict:
+    """summarise(read_facts()) in a reader thread: at 100,000 stories the rows number tens
+    of thousands, and summing them on the event loop would hold up every other request."""
+    return await db.run(
+        lambda conn: summarise(read_facts(conn, flt), flt.interval), time_limit=True
+    )
 
 
 def _all_periods(present: list[str], interval: str) -> list[str]:
@@ -143,33 +165,6 @@ def _next_period(period: str, interval: str) -> str:
         return f"{int(year) + 1}-K1" if q == "4" else f"{year}-K{int(q) + 1}"
     year, month = map(int, period.split("-"))
     return f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
-
-
-async def theme_by(
-    db: Database, flt: StoryFilter, by: str, facts: dict | None = None
-) -> dict[tuple[str, int], int]:
-    """Stories per (theme, team id) or (theme, municipality id)."""
-    facts = facts or await theme_facts(db, flt)
-    out: Counter = Counter()
-    for theme, _, team, n, *_ in facts["rows"]:
-        if n:
-            out[(theme, team if by == "team" else facts["teams"][team])] += n
-    return dict(out)
-
-
-async def disagreements(
-    db: Database, flt: StoryFilter, facts: dict | None = None
-) -> dict[str, dict[str, int]]:
-    """Per theme, over tagged stories: the teller only, the tagger only, or both gave it
-    (among effective themes: a reviewer's reject settles a disagreement)."""
-    facts = facts or await theme_facts(db, flt)
-    out: dict[str, dict[str, int]] = {}
-    for theme, _, _, _, teller_only, nlp_only, both in facts["rows"]:
-        d = out.setdefault(theme, {"teller_only": 0, "nlp_only": 0, "both": 0})
-        d["teller_only"] += teller_only
-        d["nlp_only"] += nlp_only
-        d["both"] += both
-    return out
 
 
 async def cooccurrence(db: Database, flt: StoryFilter) -> dict[tuple[str, str], int]:
@@ -358,27 +353,13 @@ async def compute_patterns(db: Database, flt: StoryFilter) -> dict:
     """The raw numbers of the patterns page (cached per data version and filter)."""
 
     async def compute():
-        facts, pairs, lessons, terms = await asyncio.gather(
-            theme_facts(db, flt),
+        summary, pairs, lessons, terms = await asyncio.gather(
+            theme_summary(db, flt),
             cooccurrence(db, flt),
             lessons_by_theme(db, flt),
             distinctive_terms(db, flt),
         )
-        counts = await theme_counts(db, flt, facts)
-        over_time = await theme_over_time(db, flt, facts)
-        by_team = await theme_by(db, flt, "team", facts)
-        by_muni = await theme_by(db, flt, "municipality", facts)
-        disagree = await disagreements(db, flt, facts)
-        return {
-            "counts": counts,
-            "over_time": over_time,
-            "pairs": pairs,
-            "by_team": by_team,
-            "by_municipality": by_muni,
-            "disagreements": disagree,
-            "lessons": lessons,
-            "terms": terms,
-        }
+        return {**summary, "pairs": pairs, "lessons": lessons, "terms": terms}
 
     return await cached(db, ("patterns", flt.cache_key(), flt.interval), compute)
 
@@ -396,15 +377,17 @@ def shown(n: int, k: int) -> bool:
 WARM_UP_FROM = 5_000  # confirmed stories: smaller corpora compute their views in a blink
 
 
-async def warm_up(db: Database, base: str) -> None:
+async def warm_up(db: Database, base: str, templates: jinja2.Environment) -> None:
     """At start-up, compute the landing views in the background: the whole-corpus story list
     and patterns page, and the patterns page of each theme (seconds each at 100,000 stories),
     so the first researchers after a restart do not wait for them; from then on the research
-    cache keeps them fresh (filters.cached)."""
+    cache keeps them fresh (filters.cached). The templates are compiled first: compiling a
+    big one takes a fifth of a second, and on first use that would hold up every request."""
     row = await db.fetchone("SELECT count(*) AS n FROM stories WHERE status = 'confirmed'")
     if row["n"] < WARM_UP_FROM:
         return
     try:
+        await asyncio.to_thread(compile_templates, templates)
         async with background_turn():
             await browse_view(db, StoryFilter(), 1, base)
         async with background_turn():
@@ -414,6 +397,14 @@ async def warm_up(db: Database, base: str) -> None:
                 await patterns(db, StoryFilter(themes=(theme,)), base)
     except Exception as error:  # a warm-up is a favour, never a reason to stop
         log.warning("warming up the research views failed: %s", error)
+
+
+def compile_templates(templates: jinja2.Environment) -> None:
+    for name in templates.list_templates(["html"]):
+        # The printable report is rendered by its own environment (exports/report.py),
+        # with filters this one lacks: it fails here and is compiled there on first use.
+        with contextlib.suppress(jinja2.TemplateError):
+            templates.get_template(name)
 
 
 async def patterns(db: Database, flt: StoryFilter, base: str) -> dict:
@@ -434,6 +425,13 @@ async def patterns(db: Database, flt: StoryFilter, base: str) -> dict:
 async def pattern_tables(db: Database, flt: StoryFilter, base: str, k: int) -> dict:
     raw = await compute_patterns(db, flt)
     names = await labels(db, flt.scope)
+    # Thousands of cells with their links: built in a thread, off the event loop.
+    return await asyncio.to_thread(build_tables, raw, names, flt, base, k)
+
+
+def build_tables(raw: dict, names: Labels, flt: StoryFilter, base: str, k: int) -> dict:
+    """The patterns page's tables from compute_patterns()' numbers, with small-number
+    protection and each cell's link to exactly the stories it counts."""
     counts = raw["counts"]["themes"]
     themes = [t for t in names.themes if counts.get(t)] + sorted(
         t for t in counts if t not in names.themes
@@ -579,7 +577,7 @@ async def patterns_page(request: Request):
         here = request.url_for("patterns").path
         names = await labels(db, flt.scope)
         counts = await facet_counts(db, flt)
-        tables_html, sidebar_html = _fragments(request, data, counts, flt, names, base, here)
+        tables_html, sidebar_html = await _fragments(request, data, counts, flt, names, base, here)
     except QueryTooSlow:
         return too_slow(request, as_json)
     for mark in data["significant"]:
@@ -597,7 +595,7 @@ async def patterns_page(request: Request):
     )
 
 
-def _fragments(request: Request, data: dict, counts: dict, flt, names, base, here) -> tuple:
+async def _fragments(request: Request, data: dict, counts: dict, flt, names, base, here) -> tuple:
     """The tables and the filters of the patterns page as HTML, rendered once per cached
     numbers (the page holds ~100 kB of tables; see browse.rendered_once)."""
 
@@ -610,4 +608,4 @@ def _fragments(request: Request, data: dict, counts: dict, flt, names, base, her
 
     templates = ("_patterns_tables.html", "_patterns_sidebar.html")
     extra = (base, here, data["k"])
-    return rendered_once(request, (data["chart"], counts), templates, context, extra)
+    return await rendered_once(request, (data["chart"], counts), templates, context, extra)
