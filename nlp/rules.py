@@ -184,14 +184,15 @@ class ThemeRules:
         if not found:
             return []
         hits = []
+        sents = sent_ids.tolist()  # a list: indexing a numpy array item by item is slow
         for theme, term, start, end, weight, has_neg in found:
-            negated = not has_neg and self._negated(lemmas, sent_ids, start, end)
+            negated = not has_neg and self._negated(lemmas, sents, start, end)
             if negated:
                 weight *= self.factors[theme]
             hits.append(Hit(theme, term, start, end, weight, negated))
         return _strongest_per_span(hits)
 
-    def _negated(self, lemmas: list[int], sent_ids: np.ndarray, start: int, end: int) -> bool:
+    def _negated(self, lemmas: list[int], sent_ids: list[int], start: int, end: int) -> bool:
         sent = sent_ids[start]
         window = self.taxonomy.negation.window
         for i in range(start - 1, max(start - window, 0) - 1, -1):

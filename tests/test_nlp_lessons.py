@@ -46,6 +46,16 @@ def test_offsets_index_the_text_and_bullets_are_left_out():
         assert lesson.to_dict() == {"start": lesson.start, "end": lesson.end, "text": lesson.text}
 
 
+@pytest.mark.parametrize("city", ["İzmir", "Izmir"])
+def test_cues_are_found_whatever_lower_casing_does_to_the_length(city):
+    # "İ".lower() is two characters: offsets from lower-cased text would point 20 characters
+    # too far here, past the short lesson into the next sentence.
+    text = f"We spraken over {', '.join([city] * 20)}.\nVOORTAAN bel ik. Ze sliep slecht."
+    lessons = find_lessons(text)
+    assert [lesson.text for lesson in lessons] == ["VOORTAAN bel ik."]
+    assert text[lessons[0].start:lessons[0].end] == lessons[0].text
+
+
 def test_teller_field_comes_first():
     field = "  Ga er snel en persoonlijk op af.  \n"
     own = teller_lesson(field)
