@@ -55,6 +55,7 @@ RULE_GRID = np.round(np.arange(0.40, 0.991, 0.025), 3)
 CHAR_RANGE = (3, 5)
 CHAR_MIN_DF = 3
 CHAR_SCALE = 4.0
+NB_ALPHA = 1.0  # smoothing of the naive-Bayes feature weights (Design.fit_weights)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILES = (ROOT / "vertelpunt/demo/stories_1.jsonl", ROOT / "vertelpunt/demo/stories_2.jsonl")
@@ -119,9 +120,17 @@ class Design:
                     C: float) -> tuple[np.ndarray, np.ndarray]:
         """coef (for the unscaled features) and intercept per theme (column of Y).
 
+        Each theme's features are first weighted by their naive-Bayes log-count ratio
+        (nb_ratios), as in NBSVM (Wang & Manning 2012, "Baselines and bigrams"): a word
+        that mostly occurs in the theme's stories weighs more before the regression sees
+        it, which helps most on small training sets. The product is still one linear
+        model, so tagging and evidence work as before. In leave-one-source-out it raised
+        main-4 macro-F1 from 0.809 to 0.820 (nlp/README.md).
+
         liblinear's dual solver: with more features than stories it is ~50x faster than the
         primal one on the n-gram block, and it reaches the same optimum."""
         X = self.X_scaled
+        present = (X > 0).astype(np.float64)
         coef = np.zeros((Y.shape[1], X.shape[1]))
         intercept = np.zeros(Y.shape[1])
         for j in range(Y.shape[1]):
@@ -130,11 +139,22 @@ class Design:
                 prevalence = np.clip(y.mean(), 0.01, 0.99)
                 intercept[j] = np.log(prevalence / (1 - prevalence))
                 continue
+            r = nb_ratios(present, y)
             clf = LogisticRegression(C=C, class_weight="balanced", solver="liblinear",
                                      dual=True, random_state=SEED, max_iter=1000)
-            clf.fit(X, y, sample_weight=w)
-            coef[j], intercept[j] = clf.coef_[0], clf.intercept_[0]
+            clf.fit(X.multiply(r).tocsr(), y, sample_weight=w)
+            coef[j], intercept[j] = clf.coef_[0] * r, clf.intercept_[0]
         return coef * self.scale, intercept
+
+
+def nb_ratios(present, y: np.ndarray, alpha: float = NB_ALPHA) -> np.ndarray:
+    """|log-count ratio| per feature: how much more often it occurs in stories with the
+    theme than in those without, smoothed by `alpha`. Every story counts once here (weighting
+    the demo stories as in the fit measured slightly worse). Its size is the weight; the
+    regression still decides the direction."""
+    pos = np.asarray(present[y == 1].sum(axis=0)).ravel() + alpha
+    neg = np.asarray(present[y == 0].sum(axis=0)).ravel() + alpha
+    return np.abs(np.log((pos / pos.sum()) / (neg / neg.sum())))
 
 
 def _out_of_fold(infos, Y, w, theme_ids, nlp, grid, folds) -> dict[float, np.ndarray]:

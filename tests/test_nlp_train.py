@@ -240,3 +240,15 @@ def test_promotion_only_when_not_worse(model, paragraphs, taxonomy, tmp_path):
     same = promote_if_not_worse(good_dir, good_dir, heldout, taxonomy)
     assert same.promoted  # equal is "not worse"
     assert Tagger.load(tmp_path).model_version == good_dir.name
+
+
+def test_naive_bayes_weights_favour_features_that_tell_the_classes_apart():
+    from scipy import sparse
+
+    # columns: only in positives, in everything, only in negatives, nowhere
+    present = sparse.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0],
+                                          [0, 1, 1, 0], [0, 1, 0, 0]], dtype=float))
+    r = nlp_train.nb_ratios(present, np.array([1, 1, 0, 0, 0]))
+    assert r[0] > r[1] and r[2] > r[1]  # telling features weigh more than a common one
+    assert r[1] < 0.3 and r[3] < 0.3  # both classes alike: near zero
+    assert (r >= 0).all()  # a weight, not a direction: the regression keeps the sign
