@@ -2,10 +2,11 @@
 
     python benchmarks/tagging_quality.py [FILE] [--model-dir DIR] [--rules-only] [--json]
 
-FILE defaults to benchmarks/data/themes_eval_c.jsonl, the newest independent evaluation set
-(set B, themes_eval_b.jsonl, is the other one; set A was retired into training after four
-looks, nlp/README.md): use them to report, never to tune. Prints per-theme precision, recall, F1, support and Cohen's kappa between
-tagger and gold labels, and macro-F1 over the four main themes and over all themes.
+FILE defaults to benchmarks/data/themes_eval_d.jsonl, the newest independent evaluation set
+(sets B and C are the others; set A was retired into training after four looks; see
+benchmarks/data/README.md): use them to report, never to tune. Prints per-theme precision,
+recall, F1, support and Cohen's kappa between tagger and gold labels, and macro-F1 over the
+four main themes and over all themes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from nlp.evaluate import MAIN_THEMES, cohen_kappa, load_jsonl, macro_f1, scores 
 from nlp.pipeline import Tagger  # noqa: E402
 from nlp.taxonomy import Taxonomy  # noqa: E402
 
-DEFAULT_FILE = Path(__file__).parent / "data" / "themes_eval_c.jsonl"
+DEFAULT_FILE = Path(__file__).parent / "data" / "themes_eval_d.jsonl"
 
 
 def measure(path: Path, model_dir: Path | None, rules_only: bool) -> dict:
