@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Validate benchmarks/data/themes_eval_b.jsonl and print counts (stdlib only).
+"""Validate a theme evaluation set (themes_eval_b/c/d.jsonl) and print counts (stdlib only).
 
-Usage: python3 benchmarks/data/check_themes_eval_b.py [path]
-Exit code 1 if any check fails.
+Usage: python3 benchmarks/data/check_themes_eval.py [path]   (default: themes_eval_b.jsonl)
+Exit code 1 if any check fails. Each set's author wrote a validator like this one; they
+checked the same things, so one serves all three.
 """
 import json
 import sys
