@@ -97,12 +97,13 @@ def small_filesystem(path: Path, size: str = "6m"):
 def fill(directory: Path) -> Path:
     """Write a file until the filesystem is full; returns it (delete it to free the space)."""
     filler = directory / "filler"
-    with open(filler, "wb") as handle:
+    # Unbuffered: a buffered file keeps the bytes the full disk refused and tries them again
+    # on close, which then fails too (whether it does depends on how much space was left).
+    with open(filler, "wb", buffering=0) as handle:
         chunk = b"\0" * 65536
         try:
             while True:
                 handle.write(chunk)
-                handle.flush()
         except OSError as error:
             assert error.errno == errno.ENOSPC
         with contextlib.suppress(OSError):
