@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import asynccontextmanager
 
 import pytest
 from starlette.testclient import TestClient
@@ -10,6 +11,7 @@ from starlette.testclient import TestClient
 from nlp import deidentify as deid
 from vertelpunt.accounts import create_api_token, create_user
 from vertelpunt.app import create_app
+from vertelpunt.db import Database
 from vertelpunt.demo import ensure_team
 from vertelpunt.events import CLI
 from vertelpunt.settings import Settings
@@ -120,3 +122,14 @@ def story_form(client, **overrides) -> dict:
     }
     form.update(overrides)
     return form
+
+
+@asynccontextmanager
+async def opened(db_path, **options):
+    """An open Database on `db_path` (already migrated), closed afterwards."""
+    db = Database(db_path, **options)
+    await db.open()
+    try:
+        yield db
+    finally:
+        await db.close()

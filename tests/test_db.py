@@ -7,9 +7,9 @@ import sqlite3
 import time
 
 import pytest
+from conftest import opened
 
 from vertelpunt.db import (
-    Database,
     DatabaseTooNew,
     QueryTooSlow,
     available_migrations,
@@ -95,9 +95,7 @@ def test_every_connection_has_foreign_keys_and_readers_cannot_write(tmp_path):
     migrate(path)
 
     async def check():
-        db = Database(path, readers=2)
-        await db.open()
-        try:
+        async with opened(path, readers=2) as db:
             assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
             with pytest.raises(sqlite3.OperationalError, match="readonly"):
                 await db.run(
@@ -106,8 +104,6 @@ def test_every_connection_has_foreign_keys_and_readers_cannot_write(tmp_path):
             with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
                 async with db.write() as conn:
                     await conn.execute("INSERT INTO teams (name, municipality_id) VALUES ('t', 42)")
-        finally:
-            await db.close()
 
     run(check())
 
@@ -117,9 +113,7 @@ def test_a_failed_write_rolls_back_and_concurrent_writes_all_land(tmp_path):
     migrate(path)
 
     async def check():
-        db = Database(path, readers=1)
-        await db.open()
-        try:
+        async with opened(path, readers=1) as db:
             with pytest.raises(RuntimeError):
                 async with db.write() as conn:
                     await conn.execute("INSERT INTO municipalities (name) VALUES ('weg')")
@@ -133,8 +127,6 @@ def test_a_failed_write_rolls_back_and_concurrent_writes_all_land(tmp_path):
             rows = await db.fetchall("SELECT name FROM municipalities")
             names = {r["name"] for r in rows}
             assert "weg" not in names and len(names) == 40
-        finally:
-            await db.close()
 
     run(check())
 
@@ -144,9 +136,7 @@ def test_analytical_queries_are_stopped_at_the_time_limit(tmp_path):
     migrate(path)
 
     async def check():
-        db = Database(path, readers=1, query_time_limit_ms=100)
-        await db.open()
-        try:
+        async with opened(path, readers=1, query_time_limit_ms=100) as db:
             slow = (
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)"
                 " SELECT count(*) FROM n"
@@ -155,8 +145,6 @@ def test_analytical_queries_are_stopped_at_the_time_limit(tmp_path):
                 await db.fetchall(slow, time_limit=True)
             # The reader is back in the pool and usable without a limit.
             assert (await db.fetchall("SELECT 1 AS one"))[0]["one"] == 1
-        finally:
-            await db.close()
 
     run(check())
 
@@ -166,9 +154,7 @@ def test_a_slow_analytical_query_does_not_hold_up_quick_reads(tmp_path):
     migrate(path)
 
     async def check():
-        db = Database(path, readers=2)  # one quick reader, one analytical
-        await db.open()
-        try:
+        async with opened(path, readers=2) as db:  # one quick reader, one analytical
             started = asyncio.Event()
 
             def slow(conn):
@@ -184,8 +170,6 @@ def test_a_slow_analytical_query_does_not_hold_up_quick_reads(tmp_path):
             assert time.monotonic() - t0 < 0.5  # did not queue behind the heavy ones
             assert not any(h.done() for h in heavy)
             assert await asyncio.gather(*heavy) == [1, 1]
-        finally:
-            await db.close()
 
     run(check())
 
@@ -201,16 +185,12 @@ def test_time_limited_queries_stop_unless_run_patiently(tmp_path):
     migrate(path)
 
     async def check():
-        db = Database(path, readers=2, query_time_limit_ms=20)
-        await db.open()
-        try:
+        async with opened(path, readers=2, query_time_limit_ms=20) as db:
             with pytest.raises(QueryTooSlow):
                 await db.fetchall(COUNT_HIGH, time_limit=True)
             assert (await db.fetchall(COUNT_HIGH))[0][0] == 3_000_000  # no limit asked
             with patient(1000):
                 assert (await db.fetchall(COUNT_HIGH, time_limit=True))[0][0] == 3_000_000
-        finally:
-            await db.close()
 
     run(check())
 
@@ -220,9 +200,7 @@ def test_an_export_does_not_hold_up_analytical_queries(tmp_path):
     migrate(path)
 
     async def check():
-        db = Database(path, readers=2)  # lanes: one quick, one analytical, one export
-        await db.open()
-        try:
+        async with opened(path, readers=2) as db:  # lanes: one quick, one analytical, one export
             loop = asyncio.get_running_loop()
             started = asyncio.Event()
 
@@ -240,7 +218,5 @@ def test_an_export_does_not_hold_up_analytical_queries(tmp_path):
             assert (await db.fetchall("SELECT 3", time_limit=True))[0][0] == 3
             assert time.monotonic() - t0 < 0.5
             assert await asyncio.gather(*exports) == [1, 1]
-        finally:
-            await db.close()
 
     run(check())

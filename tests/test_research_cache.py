@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from contextlib import asynccontextmanager
 
 import pytest
+from conftest import opened
 
 from vertelpunt import filters
 from vertelpunt.db import Database, migrate
@@ -60,16 +60,6 @@ def titles_counter(db: Database, calls: list, delay: float):
         return sorted(r["title"] for r in rows)
 
     return compute
-
-
-@asynccontextmanager
-async def opened(db_path, readers: int = 1):
-    db = Database(db_path, readers=readers)
-    await db.open()
-    try:
-        yield db
-    finally:
-        await db.close()
 
 
 async def read(db: Database, compute):
