@@ -68,7 +68,10 @@ class ThemeRules:
         self.neg_cues = {self._lemma_hash(w) for w in neg.cues}
         self.clause_breaks = {self._lemma_hash(w) for w in neg.clause_breaks}
         self.after_cues = [self._lemmas(p) for p in neg.after]
-        self._after_firsts = {cue[0] for cue in self.after_cues if cue}
+        self._neg_cue_array = np.array(sorted(self.neg_cues), dtype=np.uint64)
+        self._break_array = np.array(sorted(self.clause_breaks), dtype=np.uint64)
+        self._after_first_array = np.array(sorted({cue[0] for cue in self.after_cues if cue}),
+                                           dtype=np.uint64)
         self.factors = {
             t.id: (t.negation_factor if t.negation_factor is not None else neg.factor)
             for t in taxonomy.themes
@@ -153,6 +156,7 @@ class ThemeRules:
             lemmas = doc.to_array(LEMMA).tolist()
         if sent_ids is None:
             sent_ids = sentence_ids(doc)
+        sent_stops = None  # per sentence, the token after its end; worked out when first needed
         # One dict look-up per token: most lemmas start no phrase and match no wildcard.
         entries, entry_for = self._entries, self._entry
         for i, lemma in enumerate(lemmas):
@@ -165,7 +169,10 @@ class ThemeRules:
             for theme, term, weight in hits:
                 found.append((theme, term, i, i + 1, weight, False))
             if candidates:
-                stop = int(np.searchsorted(sent_ids, sent_ids[i], side="right"))
+                if sent_stops is None:
+                    sent_stops = (np.flatnonzero(np.diff(sent_ids, append=-1)) + 1).tolist()
+                    sents = sent_ids.tolist()
+                stop = sent_stops[sents[i]]
                 for key, elements in candidates:
                     end = _match(elements, 1, lemmas, i + 1, stop)
                     if end > 0:
@@ -183,37 +190,60 @@ class ThemeRules:
         found = self.raw_hits(doc, lemmas, sent_ids)
         if not found:
             return []
+        negated = self._negation(np.asarray(lemmas, dtype=np.uint64), sent_ids)
+        factors = self.factors
         hits = []
-        sents = sent_ids.tolist()  # a list: indexing a numpy array item by item is slow
         for theme, term, start, end, weight, has_neg in found:
-            negated = not has_neg and self._negated(lemmas, sents, start, end)
-            if negated:
-                weight *= self.factors[theme]
-            hits.append(Hit(theme, term, start, end, weight, negated))
+            if not has_neg and negated(start, end):
+                hits.append(Hit(theme, term, start, end, weight * factors[theme], True))
+            else:
+                hits.append(Hit(theme, term, start, end, weight, False))
         return _strongest_per_span(hits)
 
-    def _negated(self, lemmas: list[int], sent_ids: list[int], start: int, end: int) -> bool:
-        sent = sent_ids[start]
-        window = self.taxonomy.negation.window
-        for i in range(start - 1, max(start - window, 0) - 1, -1):
-            if sent_ids[i] != sent or lemmas[i] in self.clause_breaks:
-                break
-            if lemmas[i] in self.neg_cues:
+    def _negation(self, lemmas: np.ndarray, sent_ids: np.ndarray):
+        """negated(start, end) for the hits of one doc: is there a negation cue at most `window`
+        tokens before `start` in the same clause, or an `after` cue within `after_window` tokens
+        after `end` in the same clause? The cues before every token are worked out at once."""
+        neg = self.taxonomy.negation
+        n = len(lemmas)
+        position = np.arange(n)
+        cue_at = np.where(np.isin(lemmas, self._neg_cue_array), position, -1)
+        break_at = np.where(np.isin(lemmas, self._break_array), position, -1)
+        # The last cue and the last clause break strictly before each token.
+        last_cue = np.concatenate(([-1], np.maximum.accumulate(cue_at)[:-1]))
+        last_break = np.concatenate(([-1], np.maximum.accumulate(break_at)[:-1]))
+        sent_start = np.flatnonzero(np.diff(sent_ids, prepend=-1))[sent_ids]
+        before = ((last_cue >= 0) & (last_cue > last_break) & (last_cue >= sent_start)
+                  & (position - last_cue <= neg.window)).tolist()
+        after = self._after_cues_in(lemmas) if self.after_cues else []
+        if not after:
+            return lambda start, end: before[start]
+        sents, lemma_list = sent_ids.tolist(), lemmas.tolist()
+        breaks = self.clause_breaks
+
+        def negated(start: int, end: int) -> bool:
+            if before[start]:
                 return True
-        if self.after_cues:
-            stop = min(end + self.taxonomy.negation.after_window, len(lemmas))
-            if not self._after_firsts.intersection(lemmas[end:stop]):
-                return False
-            tail = []
-            for i in range(end, stop):
-                if sent_ids[i] != sent or lemmas[i] in self.clause_breaks:
-                    break
-                tail.append(lemmas[i])
-            for cue in self.after_cues:
-                n = len(cue)
-                if any(tuple(tail[j:j + n]) == cue for j in range(len(tail) - n + 1)):
+            stop = min(end + neg.after_window, n)
+            for cue_start, cue_end in after:
+                if cue_start >= end and cue_end <= stop and all(
+                        sents[i] == sents[start] and lemma_list[i] not in breaks
+                        for i in range(end, cue_end)):
                     return True
-        return False
+            return False
+
+        return negated
+
+    def _after_cues_in(self, lemmas: np.ndarray) -> list[tuple[int, int]]:
+        """(start, end) of every `after` cue ("niet aan de orde") in a doc; usually none."""
+        found = []
+        lemma_list = None
+        for j in np.flatnonzero(np.isin(lemmas, self._after_first_array)).tolist():
+            lemma_list = lemma_list or lemmas.tolist()
+            for cue in self.after_cues:
+                if cue and tuple(lemma_list[j:j + len(cue)]) == cue:
+                    found.append((j, j + len(cue)))
+        return found
 
 
 _WORD, _GAP = 0, 1
@@ -239,16 +269,34 @@ def _match(elements: tuple, k: int, lemmas: list[int], i: int, stop: int) -> int
 
 
 def _strongest_per_span(hits: list[Hit]) -> list[Hit]:
-    """Per theme, drop hits that overlap a stronger (then longer) hit of the same theme."""
+    """Per theme, drop hits that overlap a stronger (then longer, then earlier) hit of the same
+    theme. Most hits overlap nothing: only runs of overlapping hits need the greedy choice."""
+    order = sorted(range(len(hits)), key=lambda k: (hits[k].theme, hits[k].start))
     kept: list[Hit] = []
-    taken: dict[str, list[tuple[int, int]]] = {}
-    for hit in sorted(hits, key=lambda h: (-h.weight, h.start - h.end, h.start)):
-        spans = taken.setdefault(hit.theme, [])
-        if any(hit.start < e and s < hit.end for s, e in spans):
+    run: list[int] = []
+    run_theme, run_end = None, -1
+    for k in order + [-1]:
+        hit = hits[k] if k >= 0 else None
+        if hit is not None and hit.theme == run_theme and hit.start < run_end:
+            run.append(k)
+            run_end = max(run_end, hit.end)
             continue
-        spans.append((hit.start, hit.end))
-        kept.append(hit)
+        if len(run) == 1:
+            kept.append(hits[run[0]])
+        elif run:
+            kept += _strongest_of_run([hits[j] for j in sorted(run)])
+        if hit is not None:
+            run, run_theme, run_end = [k], hit.theme, hit.end
     kept.sort(key=lambda h: (h.start, h.theme))
+    return kept
+
+
+def _strongest_of_run(hits: list[Hit]) -> list[Hit]:
+    """The greedy choice within one run of overlapping hits of a theme (in input order)."""
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (-h.weight, h.start - h.end, h.start)):
+        if not any(hit.start < k.end and k.start < hit.end for k in kept):
+            kept.append(hit)
     return kept
 
 

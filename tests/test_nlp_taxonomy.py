@@ -110,6 +110,13 @@ def test_negation_weakens_a_term_but_a_phrase_with_negation_counts(taxonomy, rul
     assert weight("Aan het eind van de maand is er geen geld meer.", "armoede") >= 2.0
     # negation after the term
     assert weight("Van huiselijk geweld is geen sprake.", "veiligheid") < 1.0
+    # ... but neither kind reaches past its sentence, its clause or its window
+    plain = weight("Huiselijk geweld speelt.", "veiligheid")
+    assert weight("Dat wist niemand. Huiselijk geweld speelt.", "veiligheid") == plain
+    assert weight("Huiselijk geweld speelt. Geen sprake van.", "veiligheid") == plain
+    assert weight("Huiselijk geweld speelt, maar geen sprake van een kras.", "veiligheid") == plain
+    assert weight("Niet voor het eerst dat er weer huiselijk geweld speelt.", "veiligheid") == plain
+    assert weight("Niet voor het eerst huiselijk geweld.", "veiligheid") < plain
 
 
 def test_compound_wildcards_and_overlap(taxonomy, rules):
