@@ -17,36 +17,51 @@ from dataclasses import dataclass
 
 from nlp.text import Span, sentence_spans
 
-_STRONG = [
-    r"(wat )?ik (heb )?(hiervan |ervan |daarvan |hier |daar |er |van [\w ]{1,30}? )?(heb )?geleerd",
-    r"(heb|hebben) (ik|we|wij) (hiervan |ervan |daarvan |hier |daar )?geleerd",
-    r"geleerd dat",
-    r"\bles(sen)? (voor mezelf|voor mijzelf|voor ons|voor collega|die ik|van dit)",
-    r"^les\s*[:\-]", r"\b(mijn|belangrijkste|grootste|eerste) (les|inzicht)\b",
-    r"\bde les (is|was|hier(van)?|die ik)\b", r"\bhet (belangrijkste )?inzicht (is|was)\b",
-    r"\bvoortaan\b",
-    r"\bhet verschil (maakte|maakt|werd gemaakt)",
-    r"\bmaakte (echt |juist )?het verschil",
-    r"\bmijn tip\b", r"^tip\b", r"\btip (voor|aan) ",
-    r"\b(de |een )?volgende keer\b",
-    r"\bik neem (hier(uit|van)? |daar(uit|van)? |dit |het )?mee\b", r"\bneem ik mee\b",
-    r"\bwat (goed |echt |wel |het best )?werkte\b", r"\bwerkte het best\b",
-    r"\bik realiseer(de)? me\b", r"\bik besef(te)?\b",
-    r"\bwat ik (anders|nu anders) (zou|had)",
-    r"\bzou ik (nu |voortaan )?(eerder|anders|meteen|sneller)\b",
-    r"\bhad ik (eerder|beter|meteen|sneller)\b",
-    r"\bwat ik meeneem\b", r"\bles geleerd\b",
-]
+# Strong cues, grouped by a keyword that every match contains: a sentence is only searched with
+# the patterns whose keyword it holds (one big alternation took ~25 us per sentence). Patterns
+# work on lower-cased text.
+_STRONG: dict[str, list[str]] = {
+    "geleerd": [
+        r"(wat )?ik (heb )?(hiervan |ervan |daarvan |hier |daar |er |van [\w ]{1,30}? )?(heb )?"
+        r"geleerd",
+        r"(heb|hebben) (ik|we|wij) (hiervan |ervan |daarvan |hier |daar )?geleerd",
+        r"geleerd dat", r"\bles geleerd\b",
+    ],
+    "les": [
+        r"\bles(sen)? (voor mezelf|voor mijzelf|voor ons|voor collega|die ik|van dit)",
+        r"^les\s*[:\-]", r"\b(mijn|belangrijkste|grootste|eerste) les\b",
+        r"\bde les (is|was|hier(van)?|die ik)\b",
+    ],
+    "inzicht": [
+        r"\b(mijn|belangrijkste|grootste|eerste) inzicht\b",
+        r"\bhet (belangrijkste )?inzicht (is|was)\b",
+    ],
+    "voortaan": [r"\bvoortaan\b"],
+    "verschil": [r"\bhet verschil (maakte|maakt|werd gemaakt)",
+                 r"\bmaakte (echt |juist )?het verschil"],
+    "tip": [r"\bmijn tip\b", r"^tip\b", r"\btip (voor|aan) "],
+    "volgende keer": [r"\b(de |een )?volgende keer\b"],
+    "mee": [r"\bik neem (hier(uit|van)? |daar(uit|van)? |dit |het )?mee\b", r"\bneem ik mee\b",
+            r"\bwat ik meeneem\b"],
+    "werkte": [r"\bwat (goed |echt |wel |het best )?werkte\b", r"\bwerkte het best\b"],
+    "realiseer": [r"\bik realiseer(de)? me\b"],
+    "besef": [r"\bik besef(te)?\b"],
+    "anders": [r"\bwat ik (anders|nu anders) (zou|had)"],
+    "zou ik": [r"\bzou ik (nu |voortaan )?(eerder|anders|meteen|sneller)\b"],
+    "had ik": [r"\bhad ik (eerder|beter|meteen|sneller)\b"],
+}
+_WEAK_KEYWORDS = ("achteraf", "terugkijk")
 _WEAK = r"\bachteraf\b|\bterugkijkend\b|\bals ik terugkijk\b"
 _WEAK_SUPPORT = r"\b(ik|we|wij|je|mij|me|had|hadden|zou|zouden|moet|moeten|moest|besef|zie)\b"
 
-_STRONG_RE = re.compile("|".join(f"(?:{p})" for p in _STRONG), re.IGNORECASE)
-_WEAK_RE = re.compile(_WEAK, re.IGNORECASE)
-_WEAK_SUPPORT_RE = re.compile(_WEAK_SUPPORT, re.IGNORECASE)
-_CUES = (r"geleerd|les|voortaan|verschil|tip|volgende keer|mee|werkte|realiseer|"
-         r"besef|anders|eerder|beter|meteen|sneller|achteraf|terugkijk")
-_CHEAP = re.compile(_CUES, re.IGNORECASE)
-_CHEAP_LOWER = re.compile(_CUES)  # on lower-cased text: 8x faster than an IGNORECASE scan
+_STRONG_BY_KEYWORD = [(keyword, re.compile("|".join(f"(?:{p})" for p in patterns)))
+                      for keyword, patterns in _STRONG.items()]
+_WEAK_RE = re.compile(_WEAK)
+_WEAK_SUPPORT_RE = re.compile(_WEAK_SUPPORT)
+# Any keyword: the sentences without one (most of them) are not looked at further.
+_CUES = "|".join(re.escape(k) for k in [*_STRONG, *_WEAK_KEYWORDS])
+_CUE_RE = re.compile(_CUES)  # on lower-cased text: 8x faster than an IGNORECASE scan
+_CUE_RE_ANY_CASE = re.compile(_CUES, re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,27 +78,35 @@ class Lesson:
 
 
 def is_lesson(sentence: str) -> bool:
-    if not _CHEAP.search(sentence):  # most sentences stop here
-        return False
-    if _STRONG_RE.search(sentence):
-        return True
-    return bool(_WEAK_RE.search(sentence) and _WEAK_SUPPORT_RE.search(sentence))
+    lowered = sentence.lower()
+    for keyword, pattern in _STRONG_BY_KEYWORD:
+        if keyword in lowered and pattern.search(lowered):
+            return True
+    return any(k in lowered for k in _WEAK_KEYWORDS) and bool(
+        _WEAK_RE.search(lowered) and _WEAK_SUPPORT_RE.search(lowered))
 
 
 def find_lessons(text: str, sentences: list[Span] | None = None) -> list[Lesson]:
     """Lesson sentences in the text, with offsets into it."""
     lowered = text.lower()
-    # One pass; most sentences have no cue. Lower-casing can change the length (a few
-    # non-Latin letters), and with it the offsets: then the slower scan of the text itself.
-    scan = _CHEAP_LOWER.finditer(lowered) if len(lowered) == len(text) else _CHEAP.finditer(text)
-    cues = [m.start() for m in scan]
-    if not cues:
+    # Lower-casing can change the length (a few non-Latin letters), and with it the offsets:
+    # then the slower scan of the text itself.
+    cue, haystack = (_CUE_RE, lowered) if len(lowered) == len(text) else (_CUE_RE_ANY_CASE, text)
+    match = cue.search(haystack)
+    if match is None:  # most texts without a lesson stop here
         return []
     spans = sentence_spans(text) if sentences is None else sentences
     starts = [s.start for s in spans]
-    candidates = sorted({bisect_right(starts, c) - 1 for c in cues} - {-1})
-    return [Lesson(spans[i].start, spans[i].end, spans[i].text)
-            for i in candidates if is_lesson(spans[i].text)]
+    lessons = []
+    while match is not None:
+        # The sentence the cue is in is checked once; the scan goes on at the next sentence.
+        i = bisect_right(starts, match.start()) - 1
+        if i >= 0 and is_lesson(spans[i].text):
+            lessons.append(Lesson(spans[i].start, spans[i].end, spans[i].text))
+        if i + 1 == len(spans):
+            break
+        match = cue.search(haystack, starts[i + 1])
+    return lessons
 
 
 def teller_lesson(field: str | None) -> Lesson | None:

@@ -19,6 +19,9 @@ from nlp.lessons import find_lessons, is_lesson, story_lessons, teller_lesson
     "Wat werkte was dat hij zelf de stappen bepaalde.",
     "Wat goed werkte, was samen bellen.",
     "Ik realiseerde me dat ik te snel ging.",
+    "Mijn inzicht: vertrouwen kost tijd.",  # no other cue word: missed before the keyword index
+    "Het belangrijkste inzicht was dat zij de regie wilde houden.",
+    "Zou ik het nu doen, dan zou ik eerder bellen.",
 ])
 def test_lesson_cues(sentence):
     assert is_lesson(sentence)
@@ -29,10 +32,20 @@ def test_lesson_cues(sentence):
     "Achteraf bleek de huur al betaald.",
     "Moeder had geen geld voor boodschappen.",
     "Ik had geen tijd.",
+    "Het inzicht in de cijfers ontbrak.",
+    "Ik neem de trein mee naar huis? Nee.",
     "",
 ])
 def test_not_lessons(sentence):
     assert not is_lesson(sentence)
+
+
+def test_every_sentence_with_a_cue_is_checked_once():
+    text = ("Ik ging mee. Les voor mezelf: eerst luisteren. Les voor mezelf: minder praten.\n"
+            "Het belangrijkste inzicht was haar eigen plan. Meer niet.")
+    assert [lesson.text for lesson in find_lessons(text)] == [
+        "Les voor mezelf: eerst luisteren.", "Les voor mezelf: minder praten.",
+        "Het belangrijkste inzicht was haar eigen plan."]
 
 
 def test_offsets_index_the_text_and_bullets_are_left_out():
