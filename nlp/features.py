@@ -250,12 +250,18 @@ class CharVectorizer:
         norm = math.sqrt(float(fraction @ (value * value))) if len(cols) else 1.0
         return len(uniq), owner, cols, fraction * value / norm
 
-    def lemma_contributions(self, grams: tuple, coef: np.ndarray) -> np.ndarray:
+    def lemma_contributions(self, grams: tuple, weights: np.ndarray) -> np.ndarray:
         """How much each distinct lemma of a story (story_grams()) adds to the story's n-gram
-        row @ coef: every n-gram's part is split over the lemmas it came from, by how often it
-        occurs in each. The contributions sum to the row @ coef."""
+        row @ weights (n-grams x themes): every n-gram's part is split over the lemmas it came
+        from, by how often it occurs in each. Per theme, the contributions sum to row @ weights.
+        """
         n_lemmas, owner, cols, share = grams
-        return np.bincount(owner, weights=share * coef[cols], minlength=n_lemmas)
+        out = np.zeros((n_lemmas, weights.shape[1]))
+        if len(owner):
+            # owner is sorted: sum each lemma's run of pairs (lemmas without n-grams stay 0).
+            firsts = np.flatnonzero(np.diff(owner, prepend=-1))
+            out[owner[firsts]] = np.add.reduceat(share[:, None] * weights[cols], firsts, axis=0)
+        return out
 
 
 def _tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:

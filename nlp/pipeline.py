@@ -70,6 +70,9 @@ class Tagger:
             self.model_version = model.version
             # Themes the model knows and the taxonomy still has; new themes run on rules alone.
             self._model_rows = {t: i for i, t in enumerate(model.theme_ids) if t in self.theme_ids}
+            # features x themes, so that the weights of a story's features are one row look-up
+            self._weights = np.ascontiguousarray(model.coef.T)
+            self._theme_columns = {t: i for i, t in enumerate(model.theme_ids)}
         else:
             self.model_version = f"rules-only+taxonomy-{taxonomy.version}"
             self._model_rows = {}
@@ -167,7 +170,7 @@ class Tagger:
                     weights[s] = weights.get(s, 0.0) + hit.weight
             ranked += sorted(weights, key=lambda s: (-weights[s], s))
         if clf_on and row is not None:
-            contrib = self._contributions(info, theme, row)
+            contrib = self._contributions(info)[:, row]
             # Sentences that push the score up clearly: above zero and at least a third of the
             # strongest sentence (small positive weights are spread over every sentence).
             floor = max(contrib.max(initial=0.0) * EVIDENCE_SHARE, 1e-9)
@@ -181,53 +184,53 @@ class Tagger:
                 break
         return [spans[s] for s in sorted(chosen)]
 
-    def _view(self, info: DocInfo) -> tuple:
-        """What a story's feature row is made of, per distinct lemma and per rule hit; worked out
-        once per story and shared by the themes that need classifier evidence."""
-        view = info.doc.user_data.get("vp_view")
-        if view is None:
-            model = self.model
+    def _contributions(self, info: DocInfo) -> np.ndarray:
+        """How much each sentence adds to the classifier's logit, for every model theme at once
+        (sentences x model themes); worked out once per story, when a theme needs classifier
+        evidence. The contributions of a story's sentences sum to its logit minus the intercept.
+        """
+        cached = info.doc.user_data.get("vp_contrib")
+        if cached is not None:
+            return cached
+        model, weights = self.model, self._weights
+        n_sents = int(info.sent_ids[-1]) + 1 if len(info.sent_ids) else 0
+        contrib = np.zeros((n_sents, len(model.theme_ids)))
+        if len(info.lemmas):
+            # Each distinct lemma's share of the logits (its TF-IDF value x weight, plus its
+            # part of every character n-gram it contains), split evenly over its occurrences.
             uniq, inverse, counts = np.unique(info.lemmas, return_inverse=True,
                                               return_counts=True)
             word_cols, word_values = model.vectorizer.lemma_values(uniq, counts)
-            grams = model.chars.story_grams(uniq, counts) if model.chars is not None else None
-            row = {t: k for k, t in enumerate(model.theme_ids)}
-            hits = [h for h in info.hits if h.theme in row]
-            hit_theme = np.array([row[h.theme] for h in hits], dtype=np.int64)
-            hit_sent = info.sent_ids[np.array([h.start for h in hits], dtype=np.int64)]
-            hit_weight = np.array([h.weight for h in hits], dtype=np.float64)
-            totals = np.bincount(hit_theme, weights=hit_weight, minlength=len(row))
-            rules = info.rule_features(model.theme_ids, model.rule_groups)
-            view = (inverse.ravel(), counts, word_cols, word_values, grams,
-                    hit_theme, hit_sent, hit_weight, totals, rules.reshape(-1, len(row)))
-            info.doc.user_data["vp_view"] = view
-        return view
-
-    def _contributions(self, info: DocInfo, theme: str, row: int) -> np.ndarray:
-        """How much each sentence adds to the classifier's logit for the theme."""
-        model = self.model
-        coef = model.coef[row]
-        n_sents = int(info.sent_ids[-1]) + 1 if len(info.sent_ids) else 0
-        if not len(info.lemmas):
-            return np.zeros(n_sents)
-        (inverse, counts, word_cols, word_values, grams,
-         hit_theme, hit_sent, hit_weight, totals, rules) = self._view(info)
-        # Each distinct lemma's share of the logit (its TF-IDF value x weight, plus its part of
-        # every character n-gram it contains), split evenly over its occurrences.
-        per_lemma = word_values * coef[word_cols]
-        if grams is not None:
-            start = len(model.vectorizer.vocab)
-            per_lemma += model.chars.lemma_contributions(
-                grams, coef[start:start + len(model.chars.vocab)])
-        contrib = np.bincount(info.sent_ids, weights=(per_lemma / counts)[inverse],
-                              minlength=n_sents)
-        # Each theme's rule features (times their weights), split over its hits by weight.
-        if len(hit_theme):
-            per_theme = (coef[model.rule_offset:].reshape(rules.shape) * rules).sum(axis=0)
-            share = np.divide(per_theme, totals, out=np.zeros_like(totals), where=totals > 0)
-            contrib += np.bincount(hit_sent, weights=share[hit_theme] * hit_weight,
-                                   minlength=n_sents)
+            per_lemma = word_values[:, None] * weights[word_cols]
+            if model.chars is not None:
+                n_words = len(model.vectorizer.vocab)
+                per_lemma += model.chars.lemma_contributions(
+                    model.chars.story_grams(uniq, counts), weights[n_words:model.rule_offset])
+            per_token = (per_lemma / counts[:, None])[inverse.ravel()]
+            firsts = np.flatnonzero(np.diff(info.sent_ids, prepend=-1))
+            contrib += np.add.reduceat(per_token, firsts, axis=0)
+            contrib += self._rule_contributions(info, n_sents)
+        info.doc.user_data["vp_contrib"] = contrib
         return contrib
+
+    def _rule_contributions(self, info: DocInfo, n_sents: int) -> np.ndarray:
+        """Each theme's rule features (times their weights), split over its hits by weight."""
+        model = self.model
+        row = self._theme_columns
+        hits = [h for h in info.hits if h.theme in row]
+        if not hits:
+            return 0.0
+        n = len(model.theme_ids)
+        rules = info.rule_features(model.theme_ids, model.rule_groups).reshape(-1, n)
+        # per_theme[t, r]: what theme t's rule features add to theme r's logit.
+        per_theme = np.einsum("gt,gtr->tr", rules,
+                              self._weights[model.rule_offset:].reshape(-1, n, n))
+        hit_weight = np.zeros((n_sents, n))
+        np.add.at(hit_weight, (info.sent_ids[[h.start for h in hits]],
+                               [row[h.theme] for h in hits]), [h.weight for h in hits])
+        totals = hit_weight.sum(axis=0)
+        share = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+        return (hit_weight * share) @ per_theme
 
 
 def _checked(texts: Iterable[str]) -> Iterator[str]:
