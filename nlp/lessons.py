@@ -15,7 +15,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from nlp.text import Span, sentence_spans
+from nlp.text import sentence_starts, trim
 
 # Strong cues, grouped by a keyword that every match contains: a sentence is only searched with
 # the patterns whose keyword it holds (one big alternation took ~25 us per sentence). Patterns
@@ -86,8 +86,9 @@ def is_lesson(sentence: str) -> bool:
         _WEAK_RE.search(lowered) and _WEAK_SUPPORT_RE.search(lowered))
 
 
-def find_lessons(text: str, sentences: list[Span] | None = None) -> list[Lesson]:
-    """Lesson sentences in the text, with offsets into it."""
+def find_lessons(text: str, starts: list[int] | None = None) -> list[Lesson]:
+    """Lesson sentences in the text, with offsets into it. starts: where its sentences start
+    (nlp.text.sentence_starts(), the default; the tagger passes its doc's sentences)."""
     lowered = text.lower()
     # Lower-casing can change the length (a few non-Latin letters), and with it the offsets:
     # then the slower scan of the text itself.
@@ -95,15 +96,17 @@ def find_lessons(text: str, sentences: list[Span] | None = None) -> list[Lesson]
     match = cue.search(haystack)
     if match is None:  # most texts without a lesson stop here
         return []
-    spans = sentence_spans(text) if sentences is None else sentences
-    starts = [s.start for s in spans]
+    if starts is None:
+        starts = sentence_starts(text)
     lessons = []
     while match is not None:
         # The sentence the cue is in is checked once; the scan goes on at the next sentence.
         i = bisect_right(starts, match.start()) - 1
-        if i >= 0 and is_lesson(spans[i].text):
-            lessons.append(Lesson(spans[i].start, spans[i].end, spans[i].text))
-        if i + 1 == len(spans):
+        if i >= 0:
+            span = trim(text, starts[i], starts[i + 1] if i + 1 < len(starts) else len(text))
+            if span is not None and is_lesson(span.text):
+                lessons.append(Lesson(span.start, span.end, span.text))
+        if i + 1 == len(starts):
             break
         match = cue.search(haystack, starts[i + 1])
     return lessons

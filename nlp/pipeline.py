@@ -140,34 +140,47 @@ class Tagger:
                 evidence = self._evidence(info, theme, rules_on, clf_on, row)
                 tags.append(ThemeTag(theme, max(score, APPLIED), component, evidence))
         tags.sort(key=lambda t: (-t.score, t.theme))
-        sentences = self._sentences(info)
-        lessons = find_lessons(doc_text(info.doc), [s for s in sentences if s is not None])
+        lessons = find_lessons(doc_text(info.doc), self._sentence_starts(info)[:-1])
         return TagResult(tags, lessons, scores, self.model_version, self.taxonomy.version)
 
     # --- evidence --------------------------------------------------------------------------
 
-    def _sentences(self, info: DocInfo) -> list[Span | None]:
-        """Trimmed character span of every doc sentence, indexed like info.sent_ids."""
-        if "vp_sents" not in info.doc.user_data:
-            doc, text = info.doc, doc_text(info.doc)
-            if len(doc) == 0:
-                spans = []
-            else:
+    def _sentence_starts(self, info: DocInfo) -> list[int]:
+        """Character offset where every doc sentence starts (indexed like info.sent_ids), then
+        the length of the text."""
+        starts = info.doc.user_data.get("vp_starts")
+        if starts is None:
+            starts = [len(doc_text(info.doc))]
+            if len(info.doc):
                 firsts = np.flatnonzero(np.diff(info.sent_ids, prepend=-1))
-                starts = doc.to_array(IDX)[firsts].tolist() + [len(text)]
-                spans = [trim(text, starts[k], starts[k + 1]) for k in range(len(firsts))]
-            info.doc.user_data["vp_sents"] = spans
-        return info.doc.user_data["vp_sents"]
+                starts = info.doc.to_array(IDX)[firsts].tolist() + starts
+            info.doc.user_data["vp_starts"] = starts
+        return starts
+
+    def _sentence(self, info: DocInfo, s: int) -> Span | None:
+        """Sentence s as a trimmed span of the text (None when it is only whitespace/a bullet)."""
+        starts = self._sentence_starts(info)
+        return trim(doc_text(info.doc), starts[s], starts[s + 1])
+
+    def _rule_evidence(self, info: DocInfo) -> dict[str, dict[int, float]]:
+        """Per theme, the summed weight of its (not negated) rule hits in each sentence."""
+        weights = info.doc.user_data.get("vp_rule_evidence")
+        if weights is None:
+            weights = {}
+            sents = info.sent_ids
+            for hit in info.hits:
+                if not hit.negated:
+                    per_sent = weights.setdefault(hit.theme, {})
+                    s = int(sents[hit.start])
+                    per_sent[s] = per_sent.get(s, 0.0) + hit.weight
+            info.doc.user_data["vp_rule_evidence"] = weights
+        return weights
 
     def _evidence(self, info: DocInfo, theme: str, rules_on: bool, clf_on: bool,
                   row: int | None) -> list[Span]:
         ranked: list[int] = []
-        if rules_on or (clf_on and row is None):
-            weights: dict[int, float] = {}
-            for hit in info.hits:
-                if hit.theme == theme and not hit.negated:
-                    s = int(info.sent_ids[hit.start])
-                    weights[s] = weights.get(s, 0.0) + hit.weight
+        if rules_on:
+            weights = self._rule_evidence(info).get(theme, {})
             ranked += sorted(weights, key=lambda s: (-weights[s], s))
         if clf_on and row is not None:
             contrib = self._contributions(info)[:, row]
@@ -175,14 +188,15 @@ class Tagger:
             # strongest sentence (small positive weights are spread over every sentence).
             floor = max(contrib.max(initial=0.0) * EVIDENCE_SHARE, 1e-9)
             ranked += [int(s) for s in np.argsort(-contrib, kind="stable") if contrib[s] >= floor]
-        spans = self._sentences(info)
-        chosen: list[int] = []
+        chosen: dict[int, Span] = {}
         for s in ranked:
-            if s not in chosen and spans[s] is not None:
-                chosen.append(s)
-            if len(chosen) == self.max_evidence:
-                break
-        return [spans[s] for s in sorted(chosen)]
+            if s not in chosen:
+                span = self._sentence(info, s)
+                if span is not None:
+                    chosen[s] = span
+                    if len(chosen) == self.max_evidence:
+                        break
+        return [chosen[s] for s in sorted(chosen)]
 
     def _contributions(self, info: DocInfo) -> np.ndarray:
         """How much each sentence adds to the classifier's logit, for every model theme at once
