@@ -225,7 +225,7 @@ def test_story_data_formats(researcher):
     records = [json.loads(line) for line in lines]
     assert [r["id"] for r in records] == sorted(texts)
     for record in records:
-        assert record["taxonomy_version"] == "2026.1"
+        assert record["taxonomy_version"] == "2026.2"
         assert record["text"] == texts[record["id"]]
         for theme in record["themes"]:
             for e in theme["evidence"]:

@@ -185,7 +185,7 @@ def test_char_ngram_cache_grows_without_changing_feature_rows(tagger):
 def test_versions_and_thresholds_from_the_model(tagger, models_dir):
     assert registry.is_version(tagger.model_version)
     assert tagger.model_version == registry.active_version(models_dir)
-    assert tagger.taxonomy.version == "2026.1"
+    assert tagger.taxonomy.version == "2026.2"
     meta = json.loads((models_dir / tagger.model_version / "meta.json").read_text())
     for theme, th in meta["thresholds"].items():
         assert tagger.model.thresholds[theme].classifier == pytest.approx(th["classifier"])
@@ -196,7 +196,7 @@ def test_no_model_means_rules_only_with_a_clear_version(tmp_path, monkeypatch):
     monkeypatch.setenv("VERTELPUNT_MODELS_DIR", str(tmp_path / "nothing-here"))
     tagger = Tagger.load()
     assert tagger.model is None
-    assert tagger.model_version == "rules-only+taxonomy-2026.1"
+    assert tagger.model_version == "rules-only+taxonomy-2026.2"
     assert "armoede" in {t.theme for t in tagger.tag(STORY).themes}
 
 
@@ -206,12 +206,12 @@ def test_default_models_dir_from_environment(models_dir, monkeypatch):
 
 
 def test_edited_taxonomy_object_is_used(models_dir):
-    text = Taxonomy.load().to_toml().replace('version = "2026.1"', 'version = "2026.1-edit"')
+    text = Taxonomy.load().to_toml().replace('version = "2026.2"', 'version = "2026.2-edit"')
     text += ('\n[[themes]]\nid = "huisdieren"\nlabel_nl = "Huisdieren"\nlabel_en = "Pets"\n'
              'definition = "Pets in the family."\n[themes.terms]\nhond = 2.5\nkat = 2.5\n')
     edited = Taxonomy.from_toml(text)
     tagger = Tagger.load(models_dir, taxonomy=edited)
-    assert tagger.taxonomy.version == "2026.1-edit"
+    assert tagger.taxonomy.version == "2026.2-edit"
     result = tagger.tag("De hond en de kat liepen door de kamer. De hond blafte.")
     pets = [t for t in result.themes if t.theme == "huisdieren"]
     assert pets and pets[0].component == "rules"

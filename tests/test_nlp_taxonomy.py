@@ -33,7 +33,7 @@ def rules(taxonomy):
 
 
 def test_default_taxonomy_has_the_ten_themes(taxonomy):
-    assert taxonomy.version == "2026.1"
+    assert taxonomy.version == "2026.2"
     assert taxonomy.ids == DEFAULT_IDS
     theme = taxonomy.theme("armoede")
     assert theme.label_nl and theme.label_en and len(theme.definition) > 40

@@ -60,7 +60,7 @@ def test_thresholds_come_from_cross_validation(model, taxonomy):
     assert len(values) > 1, "per-theme thresholds, not one guessed constant"
     assert all(0.1 <= th.classifier <= 0.9 for th in model.thresholds.values())
     meta = model.meta
-    assert meta["training_size"] == 120 and meta["taxonomy_version"] == "2026.1"
+    assert meta["training_size"] == 120 and meta["taxonomy_version"] == "2026.2"
     assert set(meta["metrics"]["per_theme"]) == set(taxonomy.ids)
 
 
