@@ -178,24 +178,31 @@ class Tagger:
 
     def _evidence(self, info: DocInfo, theme: str, rules_on: bool, clf_on: bool,
                   row: int | None) -> list[Span]:
-        ranked: list[int] = []
+        """Up to max_evidence sentences, in text order: first the sentences with the most rule
+        weight (when the rules applied the theme), then those that add most to the classifier's
+        logit (when the classifier did; only worked out when the rules left room)."""
+        chosen: dict[int, Span] = {}
+
+        def take(ranked) -> bool:
+            for s in ranked:
+                if s not in chosen:
+                    span = self._sentence(info, s)
+                    if span is not None:
+                        chosen[s] = span
+                        if len(chosen) == self.max_evidence:
+                            return True
+            return False
+
+        full = False
         if rules_on:
             weights = self._rule_evidence(info).get(theme, {})
-            ranked += sorted(weights, key=lambda s: (-weights[s], s))
-        if clf_on and row is not None:
+            full = take(sorted(weights, key=lambda s: (-weights[s], s)))
+        if clf_on and row is not None and not full:
             contrib = self._contributions(info)[:, row]
             # Sentences that push the score up clearly: above zero and at least a third of the
             # strongest sentence (small positive weights are spread over every sentence).
             floor = max(contrib.max(initial=0.0) * EVIDENCE_SHARE, 1e-9)
-            ranked += [int(s) for s in np.argsort(-contrib, kind="stable") if contrib[s] >= floor]
-        chosen: dict[int, Span] = {}
-        for s in ranked:
-            if s not in chosen:
-                span = self._sentence(info, s)
-                if span is not None:
-                    chosen[s] = span
-                    if len(chosen) == self.max_evidence:
-                        break
+            take(int(s) for s in np.argsort(-contrib, kind="stable") if contrib[s] >= floor)
         return [chosen[s] for s in sorted(chosen)]
 
     def _contributions(self, info: DocInfo) -> np.ndarray:

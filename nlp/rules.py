@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 from spacy.attrs import LEMMA
@@ -68,10 +69,13 @@ class ThemeRules:
         self.neg_cues = {self._lemma_hash(w) for w in neg.cues}
         self.clause_breaks = {self._lemma_hash(w) for w in neg.clause_breaks}
         self.after_cues = [self._lemmas(p) for p in neg.after]
-        self._neg_cue_array = np.array(sorted(self.neg_cues), dtype=np.uint64)
-        self._break_array = np.array(sorted(self.clause_breaks), dtype=np.uint64)
-        self._after_first_array = np.array(sorted({cue[0] for cue in self.after_cues if cue}),
-                                           dtype=np.uint64)
+        # lemma -> what it can be in negation: a cue, a clause break, the first word of an
+        # `after` cue (bit flags, so that one look-up per token marks all three).
+        self._negation_kinds: dict[int, int] = {}
+        for flag, lemmas in ((_CUE, self.neg_cues), (_BREAK, self.clause_breaks),
+                             (_AFTER, {cue[0] for cue in self.after_cues if cue})):
+            for lemma in lemmas:
+                self._negation_kinds[lemma] = self._negation_kinds.get(lemma, 0) | flag
         self.factors = {
             t.id: (t.negation_factor if t.negation_factor is not None else neg.factor)
             for t in taxonomy.themes
@@ -190,7 +194,7 @@ class ThemeRules:
         found = self.raw_hits(doc, lemmas, sent_ids)
         if not found:
             return []
-        negated = self._negation(np.asarray(lemmas, dtype=np.uint64), sent_ids)
+        negated = self._negation(lemmas, sent_ids)
         factors = self.factors
         hits = []
         for theme, term, start, end, weight, has_neg in found:
@@ -200,25 +204,26 @@ class ThemeRules:
                 hits.append(Hit(theme, term, start, end, weight, False))
         return _strongest_per_span(hits)
 
-    def _negation(self, lemmas: np.ndarray, sent_ids: np.ndarray):
+    def _negation(self, lemmas: list[int], sent_ids: np.ndarray):
         """negated(start, end) for the hits of one doc: is there a negation cue at most `window`
         tokens before `start` in the same clause, or an `after` cue within `after_window` tokens
         after `end` in the same clause? The cues before every token are worked out at once."""
         neg = self.taxonomy.negation
         n = len(lemmas)
         position = np.arange(n)
-        cue_at = np.where(np.isin(lemmas, self._neg_cue_array), position, -1)
-        break_at = np.where(np.isin(lemmas, self._break_array), position, -1)
+        kinds = np.fromiter(map(self._negation_kinds.get, lemmas, repeat(0)), np.int64, n)
+        cue_at = np.where(kinds & _CUE, position, -1)
+        break_at = np.where(kinds & _BREAK, position, -1)
         # The last cue and the last clause break strictly before each token.
         last_cue = np.concatenate(([-1], np.maximum.accumulate(cue_at)[:-1]))
         last_break = np.concatenate(([-1], np.maximum.accumulate(break_at)[:-1]))
         sent_start = np.flatnonzero(np.diff(sent_ids, prepend=-1))[sent_ids]
         before = ((last_cue >= 0) & (last_cue > last_break) & (last_cue >= sent_start)
                   & (position - last_cue <= neg.window)).tolist()
-        after = self._after_cues_in(lemmas) if self.after_cues else []
+        after = self._after_cues_in(lemmas, np.flatnonzero(kinds & _AFTER).tolist())
         if not after:
             return lambda start, end: before[start]
-        sents, lemma_list = sent_ids.tolist(), lemmas.tolist()
+        sents = sent_ids.tolist()
         breaks = self.clause_breaks
 
         def negated(start: int, end: int) -> bool:
@@ -227,27 +232,27 @@ class ThemeRules:
             stop = min(end + neg.after_window, n)
             for cue_start, cue_end in after:
                 if cue_start >= end and cue_end <= stop and all(
-                        sents[i] == sents[start] and lemma_list[i] not in breaks
+                        sents[i] == sents[start] and lemmas[i] not in breaks
                         for i in range(end, cue_end)):
                     return True
             return False
 
         return negated
 
-    def _after_cues_in(self, lemmas: np.ndarray) -> list[tuple[int, int]]:
-        """(start, end) of every `after` cue ("niet aan de orde") in a doc; usually none."""
+    def _after_cues_in(self, lemmas: list[int], firsts: list[int]) -> list[tuple[int, int]]:
+        """(start, end) of every `after` cue ("niet aan de orde") in a doc, given the tokens
+        that can start one; usually none."""
         found = []
-        lemma_list = None
-        for j in np.flatnonzero(np.isin(lemmas, self._after_first_array)).tolist():
-            lemma_list = lemma_list or lemmas.tolist()
+        for j in firsts:
             for cue in self.after_cues:
-                if cue and tuple(lemma_list[j:j + len(cue)]) == cue:
+                if cue and tuple(lemmas[j:j + len(cue)]) == cue:
                     found.append((j, j + len(cue)))
         return found
 
 
 _WORD, _GAP = 0, 1
 _NOTHING = object()
+_CUE, _BREAK, _AFTER = 1, 2, 4  # negation kinds of a lemma
 
 
 def _match(elements: tuple, k: int, lemmas: list[int], i: int, stop: int) -> int:
