@@ -4,7 +4,8 @@ A sentence counts when it holds a lesson cue ("wat ik heb geleerd", "voortaan", 
 maakte", "mijn tip", "volgende keer", "les voor mezelf", "ik neem mee", "wat werkte", ...).
 "Achteraf" is a weaker cue: "achteraf bleek de huur al betaald" tells what happened, not what was
 learned, so it counts only together with a first person or a modal verb in the same sentence.
-Cues work on the raw sentence text, so they keep "niet", "geen" and "zonder" (spaCy's stop words).
+Cues work on the sentence text itself (lower-cased), so they keep "niet", "geen" and "zonder"
+(spaCy's stop words).
 
 The teller's own answer to "Wat is de les?" is a lesson by definition: `story_lessons()` adds it.
 """

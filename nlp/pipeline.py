@@ -239,9 +239,9 @@ class Tagger:
         model = self.model
         row = self._theme_columns
         hits = [h for h in info.hits if h.theme in row]
-        if not hits:
-            return 0.0
         n = len(model.theme_ids)
+        if not hits:
+            return np.zeros((n_sents, n))
         rules = info.rule_features(model.theme_ids, model.rule_groups).reshape(-1, n)
         # per_theme[t, r]: what theme t's rule features add to theme r's logit.
         per_theme = np.einsum("gt,gtr->tr", rules,
