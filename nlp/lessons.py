@@ -79,7 +79,8 @@ class Lesson:
 
 
 def is_lesson(sentence: str) -> bool:
-    lowered = sentence.lower()
+    # "İ".lower() is "i" plus a combining dot: drop the dot, so that "İK" still reads "ik".
+    lowered = sentence.lower().replace("\u0307", "")
     for keyword, pattern in _STRONG_BY_KEYWORD:
         if keyword in lowered and pattern.search(lowered):
             return True

@@ -61,6 +61,8 @@ class Tagger:
                  max_evidence: int = MAX_EVIDENCE):
         self.taxonomy = taxonomy
         self.model = model
+        if max_evidence < 1:
+            raise ValueError(f"max_evidence must be at least 1, got {max_evidence}")
         self.max_evidence = max_evidence
         self.nlp = make_nlp()
         self.rules = ThemeRules(self.nlp, taxonomy)
@@ -71,8 +73,8 @@ class Tagger:
             # Themes the model knows and the taxonomy still has; new themes run on rules alone.
             self._model_rows = {t: i for i, t in enumerate(model.theme_ids) if t in self.theme_ids}
             # features x themes, so that the weights of a story's features are one row look-up
+            # (a copy: a Tagger does not follow later in-place edits of model.coef)
             self._weights = np.ascontiguousarray(model.coef.T)
-            self._theme_columns = {t: i for i, t in enumerate(model.theme_ids)}
         else:
             self.model_version = f"rules-only+taxonomy-{taxonomy.version}"
             self._model_rows = {}
@@ -237,7 +239,7 @@ class Tagger:
     def _rule_contributions(self, info: DocInfo, n_sents: int) -> np.ndarray:
         """Each theme's rule features (times their weights), split over its hits by weight."""
         model = self.model
-        row = self._theme_columns
+        row = self._model_rows  # hits only carry the taxonomy's themes
         hits = [h for h in info.hits if h.theme in row]
         n = len(model.theme_ids)
         if not hits:
@@ -246,12 +248,12 @@ class Tagger:
         # per_theme[t, r]: what theme t's rule features add to theme r's logit.
         per_theme = np.einsum("gt,gtr->tr", rules,
                               self._weights[model.rule_offset:].reshape(-1, n, n))
-        hit_weight = np.zeros((n_sents, n))
-        np.add.at(hit_weight, (info.sent_ids[[h.start for h in hits]],
-                               [row[h.theme] for h in hits]), [h.weight for h in hits])
-        totals = hit_weight.sum(axis=0)
-        share = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
-        return (hit_weight * share) @ per_theme
+        sent_theme_weight = np.zeros((n_sents, n))
+        np.add.at(sent_theme_weight, (info.sent_ids[[h.start for h in hits]],
+                                      [row[h.theme] for h in hits]), [h.weight for h in hits])
+        totals = sent_theme_weight.sum(axis=0)
+        inv_totals = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+        return (sent_theme_weight * inv_totals) @ per_theme
 
 
 def _checked(texts: Iterable[str]) -> Iterator[str]:

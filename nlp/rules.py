@@ -12,11 +12,12 @@ as "geweld". A hit with a negation cue shortly before it in the same clause, or 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
-from spacy.attrs import LEMMA
+from spacy.attrs import LEMMA, SENT_START
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -162,7 +163,10 @@ class ThemeRules:
             lemmas = doc.to_array(LEMMA).tolist()
         if sent_ids is None:
             sent_ids = sentence_ids(doc)
-        sent_stops = None  # per sentence, the token after its end; worked out when first needed
+        # Per sentence, the token after its end, and each token's sentence: worked out when a
+        # phrase first needs them.
+        sent_stops: list[int] = []
+        sents: list[int] = []
         # One dict look-up per token: most lemmas start no phrase and match no wildcard.
         entries, entry_for = self._entries, self._entry
         for i, lemma in enumerate(lemmas):
@@ -175,7 +179,7 @@ class ThemeRules:
             for theme, term, weight in hits:
                 found.append((theme, term, i, i + 1, weight, False))
             if candidates:
-                if sent_stops is None:
+                if not sent_stops:
                     sent_stops = (np.flatnonzero(np.diff(sent_ids, append=-1)) + 1).tolist()
                     sents = sent_ids.tolist()
                 stop = sent_stops[sents[i]]
@@ -206,7 +210,7 @@ class ThemeRules:
                 hits.append(Hit(theme, term, start, end, weight, False))
         return _strongest_per_span(hits)
 
-    def _negation(self, lemmas: list[int], sent_ids: np.ndarray):
+    def _negation(self, lemmas: list[int], sent_ids: np.ndarray) -> Callable[[int, int], bool]:
         """negated(start, end) for the hits of one doc: is there a negation cue at most `window`
         tokens before `start` in the same clause, or an `after` cue within `after_window` tokens
         after `end` in the same clause? The cues before every token are worked out at once."""
@@ -283,28 +287,25 @@ def _match(elements: tuple, k: int, lemmas: list[int], i: int, stop: int) -> int
 def _strongest_per_span(hits: list[Hit]) -> list[Hit]:
     """Per theme, drop hits that overlap a stronger (then longer, then earlier) hit of the same
     theme. Most hits overlap nothing: only runs of overlapping hits need the greedy choice."""
-    order = sorted(range(len(hits)), key=lambda k: (hits[k].theme, hits[k].start))
     kept: list[Hit] = []
-    run: list[int] = []
-    run_theme, run_end = None, -1
-    for k in order + [-1]:
-        hit = hits[k] if k >= 0 else None
-        if hit is not None and hit.theme == run_theme and hit.start < run_end:
-            run.append(k)
+    run: list[Hit] = []  # hits of one theme, each overlapping the run so far
+    run_end = -1
+    for hit in sorted(hits, key=lambda h: (h.theme, h.start)):  # stable: ties keep input order
+        if run and hit.theme == run[0].theme and hit.start < run_end:
+            run.append(hit)
             run_end = max(run_end, hit.end)
-            continue
-        if len(run) == 1:
-            kept.append(hits[run[0]])
-        elif run:
-            kept += _strongest_of_run([hits[j] for j in sorted(run)])
-        if hit is not None:
-            run, run_theme, run_end = [k], hit.theme, hit.end
+        else:
+            kept += _strongest_of_run(run)
+            run, run_end = [hit], hit.end
+    kept += _strongest_of_run(run)
     kept.sort(key=lambda h: (h.start, h.theme))
     return kept
 
 
 def _strongest_of_run(hits: list[Hit]) -> list[Hit]:
-    """The greedy choice within one run of overlapping hits of a theme (in input order)."""
+    """The greedy choice within one run of overlapping hits of a theme."""
+    if len(hits) < 2:
+        return hits
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: (-h.weight, h.start - h.end, h.start)):
         if not any(hit.start < k.end and k.start < hit.end for k in kept):
@@ -313,11 +314,12 @@ def _strongest_of_run(hits: list[Hit]) -> list[Hit]:
 
 
 def sentence_ids(doc: Doc) -> np.ndarray:
-    """The sentence number of every token."""
-    from spacy.attrs import SENT_START
-
-    starts = doc.to_array(SENT_START).astype(np.int64)
-    return np.cumsum(starts == 1) - 1
+    """The sentence number of every token (0, 1, ...). The first token always starts a sentence,
+    as in spaCy's Token.is_sent_start, also in a doc made from a span (Span.as_doc())."""
+    starts = doc.to_array(SENT_START) == 1
+    if len(starts):
+        starts[0] = True
+    return np.cumsum(starts) - 1
 
 
 def theme_weights(hits: list[Hit], theme_ids: list[str]) -> dict[str, float]:

@@ -40,7 +40,7 @@ def test_not_lessons(sentence):
     assert not is_lesson(sentence)
 
 
-def test_every_sentence_with_a_cue_is_checked_once():
+def test_each_lesson_sentence_is_listed_once_in_text_order():
     text = ("Ik ging mee. Les voor mezelf: eerst luisteren. Les voor mezelf: minder praten.\n"
             "Het belangrijkste inzicht was haar eigen plan. Meer niet.")
     assert [lesson.text for lesson in find_lessons(text)] == [
@@ -57,6 +57,15 @@ def test_offsets_index_the_text_and_bullets_are_left_out():
     for lesson in lessons:
         assert text[lesson.start:lesson.end] == lesson.text
         assert lesson.to_dict() == {"start": lesson.start, "end": lesson.end, "text": lesson.text}
+
+
+def test_a_capital_i_with_a_dot_still_reads_as_i():
+    # "İ".lower() is two characters; the old case-insensitive patterns matched it as "i".
+    assert is_lesson("Wat İK heb geleerd: rust.")
+    assert not is_lesson("İwat ik meeneem")
+    text = "In İzmir zei ze het al.\nMijn inzicht: İK moet eerder bellen."
+    assert [lesson.text for lesson in find_lessons(text)] == [
+        "Mijn inzicht: İK moet eerder bellen."]
 
 
 @pytest.mark.parametrize("city", ["İzmir", "Izmir"])

@@ -10,6 +10,7 @@ from nlp import registry
 from nlp.evaluate import load_jsonl
 from nlp.features import CharVectorizer, feature_matrix
 from nlp.lemmas import compare, simplemma_lemma
+from nlp.lessons import find_lessons
 from nlp.pipeline import Tagger
 from nlp.taxonomy import Taxonomy
 from nlp.text import make_nlp, sentence_spans
@@ -178,6 +179,35 @@ def test_char_ngram_cache_grows_without_changing_feature_rows(tagger):
     fresh.bind(tagger.nlp)
     assert abs(grown - feature_matrix(infos, tagger.model.vectorizer, tagger.model.theme_ids,
                                       fresh, tagger.model.rule_groups)).max() < 1e-12
+
+
+def test_classifier_evidence_follows_its_sentences(tagger):
+    """Each sentence's contribution to the logits stays with that sentence when the story's
+    sentences are put in another order (the story's features do not depend on the order)."""
+    sentences = ["Moeder heeft al jaren schulden en durft de post niet open te maken.",
+                 "De buurvrouw haalt de kinderen twee keer per week uit school.",
+                 "De wachtlijst voor jeugdhulp was ruim een half jaar.",
+                 "Vader drinkt te veel en is dan onvoorspelbaar."]
+    order = [2, 0, 3, 1]
+    first, second = tagger.analyse_many(["\n".join(sentences),
+                                         "\n".join(sentences[k] for k in order)])
+    assert tagger._contributions(second) == pytest.approx(tagger._contributions(first)[order])
+
+
+def test_lessons_through_the_tagger_equal_find_lessons(tagger):
+    texts = [STORY, "Les voor mezelf: luisteren.\n- Voortaan bel ik eerst.\nDe les begon.",
+             "In İzmir.\nHet belangrijkste inzicht was haar plan. VOLGENDE KEER vraag ik door."]
+    for text in texts:
+        assert tagger.tag(text).lessons == find_lessons(text)
+
+
+def test_evidence_is_capped_at_max_evidence(models_dir):
+    one = Tagger.load(models_dir)
+    one.max_evidence = 1
+    tags = one.tag(STORY).themes
+    assert tags and all(len(t.evidence) == 1 for t in tags)
+    with pytest.raises(ValueError):
+        Tagger(Taxonomy.load(), max_evidence=0)
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nlp.rules import ThemeRules, theme_weights
+from nlp.rules import Hit, ThemeRules, _strongest_per_span, theme_weights
 from nlp.taxonomy import DEFAULT_PATH, Taxonomy, TaxonomyError
 from nlp.text import make_nlp
 
@@ -117,6 +117,31 @@ def test_negation_weakens_a_term_but_a_phrase_with_negation_counts(taxonomy, rul
     assert weight("Huiselijk geweld speelt, maar geen sprake van een kras.", "veiligheid") == plain
     assert weight("Niet voor het eerst dat er weer huiselijk geweld speelt.", "veiligheid") == plain
     assert weight("Niet voor het eerst huiselijk geweld.", "veiligheid") < plain
+    # the window (4 tokens) is counted exactly
+    assert weight("Er waren geen heel erg grote schulden.", "armoede") < 0.5
+    assert weight("Er waren geen echt heel erg grote schulden.", "armoede") == \
+        weight("Er waren schulden.", "armoede")
+
+
+def test_a_doc_cut_from_a_span_is_matched_like_any_other(taxonomy, rules):
+    """Span.as_doc() can start mid-sentence: its first token still starts a sentence."""
+    nlp, matcher = rules
+    text = ("Het ging goed met de kinderen en er waren geen schulden. "
+            "Ik heb contact met de huisarts.")
+    hits = matcher.hits(nlp(text)[3:].as_doc())
+    assert [h.negated for h in hits if h.term == "schuld"] == [True]
+    assert any(h.theme == "samenwerking" and h.end - h.start == 4 for h in hits)
+    alone = matcher.hits(nlp("Toen had ik geen schulden.")[1:].as_doc())  # no sentence start
+    assert [(h.term, h.negated) for h in alone] == [("schuld", True)]
+
+
+def test_overlapping_hits_keep_the_strongest_of_each_run():
+    a, b, c = (Hit("armoede", t, s, s + 2, w, False) for t, s, w in
+               (("a", 0, 2.0), ("b", 1, 1.0), ("c", 2, 2.0)))  # a-b and b-c overlap, a-c not
+    x = Hit("wonen", "x", 1, 2, 1.0, False)  # another theme in between: never in the way
+    assert _strongest_per_span([b, x, c, a]) == [a, x, c]
+    stronger_b = b._replace(weight=3.0)
+    assert _strongest_per_span([a, stronger_b, c, x]) == [stronger_b, x]
 
 
 def test_compound_wildcards_and_overlap(taxonomy, rules):
