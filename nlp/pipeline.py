@@ -22,7 +22,7 @@ from nlp import registry
 from nlp.features import DocInfo, analyse
 from nlp.lessons import Lesson, find_lessons
 from nlp.model import NEVER, RULES_ONLY_THRESHOLD, Model, to_unit_score
-from nlp.rules import ThemeRules
+from nlp.rules import ThemeRules, sentence_firsts
 from nlp.taxonomy import Taxonomy
 from nlp.text import Span, doc_text, make_nlp, trim
 
@@ -154,7 +154,7 @@ class Tagger:
         if starts is None:
             starts = [len(doc_text(info.doc))]
             if len(info.doc):
-                firsts = np.flatnonzero(np.diff(info.sent_ids, prepend=-1))
+                firsts = sentence_firsts(info.sent_ids)
                 starts = info.doc.to_array(IDX)[firsts].tolist() + starts
             info.doc.user_data["vp_starts"] = starts
         return starts
@@ -230,7 +230,7 @@ class Tagger:
                 per_lemma += model.chars.lemma_contributions(
                     model.chars.story_grams(uniq, counts), weights[n_words:model.rule_offset])
             per_token = (per_lemma / counts[:, None])[inverse.ravel()]
-            firsts = np.flatnonzero(np.diff(info.sent_ids, prepend=-1))
+            firsts = sentence_firsts(info.sent_ids)
             contrib += np.add.reduceat(per_token, firsts, axis=0)
             contrib += self._rule_contributions(info, n_sents)
         info.doc.user_data["vp_contrib"] = contrib

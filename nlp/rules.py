@@ -180,7 +180,7 @@ class ThemeRules:
                 found.append((theme, term, i, i + 1, weight, False))
             if candidates:
                 if not sent_stops:
-                    sent_stops = (np.flatnonzero(np.diff(sent_ids, append=-1)) + 1).tolist()
+                    sent_stops = sentence_firsts(sent_ids)[1:].tolist() + [len(lemmas)]
                     sents = sent_ids.tolist()
                 stop = sent_stops[sents[i]]
                 for key, elements in candidates:
@@ -223,7 +223,7 @@ class ThemeRules:
         # The last cue and the last clause break strictly before each token.
         last_cue = np.concatenate(([-1], np.maximum.accumulate(cue_at)[:-1]))
         last_break = np.concatenate(([-1], np.maximum.accumulate(break_at)[:-1]))
-        sent_start = np.flatnonzero(np.diff(sent_ids, prepend=-1))[sent_ids]
+        sent_start = sentence_firsts(sent_ids)[sent_ids]
         before = ((last_cue >= 0) & (last_cue > last_break) & (last_cue >= sent_start)
                   & (position - last_cue <= neg.window)).tolist()
         after = self._after_cues_in(lemmas, np.flatnonzero(kinds & _AFTER).tolist())
@@ -320,6 +320,12 @@ def sentence_ids(doc: Doc) -> np.ndarray:
     if len(starts):
         starts[0] = True
     return np.cumsum(starts) - 1
+
+
+
+def sentence_firsts(sent_ids: np.ndarray) -> np.ndarray:
+    """The first token of every sentence, from sentence_ids()."""
+    return np.flatnonzero(np.diff(sent_ids, prepend=-1))
 
 
 def theme_weights(hits: list[Hit], theme_ids: list[str]) -> dict[str, float]:
